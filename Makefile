@@ -1,0 +1,36 @@
+# Two commands for a newcomer; each sets itself up from nothing (a .venv with the CPU torch wheel
+# and the package with its test extras) and is quick when run again.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.onenn-installed
+# The CPU wheel of torch lies on this machine's disk; a bare `torch` requirement would pull a
+# multi-GB CUDA build, so torch is pinned here (pyproject.toml keeps a normal range for users).
+TORCH ?= torch==2.13.0
+OUT ?= report
+
+.PHONY: verify test lint clean help
+
+help:
+	@echo "make verify   run every claim, print the verdict table, write $(OUT)/report.{json,md}"
+	@echo "make test     run the pytest suite"
+	@echo "make lint     ruff and mypy"
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check "$(TORCH)"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+verify: $(STAMP)
+	$(PY) -m verify --out $(OUT)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check model properties verify tests
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis

@@ -1,0 +1,196 @@
+"""Prompts: validated, batched in-context examples on the sphere, and their label spaces.
+
+Implements the input side of the setup in [LCG24] §2 (THEORY.md S1, S3, S4): a prompt is N labelled
+examples (x_j, y_j) with x_j on S^{d-1} and one query x_q. Every array entering the model passes
+through :func:`as_float_tensor` and :class:`Prompt`, which raise the named errors of
+:mod:`model.errors` on bad input (wrong type, dtype, shape, d < 2, N < 1, NaN/inf, non-unit vectors,
+labels outside the declared label space).
+
+The label space is an explicit argument: :data:`BINARY` (labels +-1, the training law of
+Assumption 1) or :func:`bounded` (real labels with |y| <= B, as in Theorem 2 / claims C9b, C10).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from model.errors import (
+    InvalidDimension,
+    InvalidDType,
+    InvalidLabel,
+    InvalidParameter,
+    InvalidShape,
+    NonFiniteValue,
+    NonUnitVector,
+)
+
+__all__ = [
+    "BINARY",
+    "FLOAT_DTYPES",
+    "UNIT_NORM_TOL",
+    "LabelSpace",
+    "Prompt",
+    "as_float_tensor",
+    "bounded",
+    "check_finite",
+    "check_unit_rows",
+]
+
+FLOAT_DTYPES = (torch.float32, torch.float64)
+
+#: Largest accepted | ||x|| - 1 | for a point said to lie on the sphere, per dtype. About 4.5e6 and
+#: 84 ulps respectively: loose enough for any normalisation done in that precision, tight enough
+#: that the identities ||x - x_q||^2 = 2 - 2 <x, x_q> used by the claims stay exact to ~1e-9 (float64).
+UNIT_NORM_TOL = {torch.float64: 1e-9, torch.float32: 1e-5}
+
+
+def as_float_tensor(value: Any, name: str, *, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """Return ``value`` as a float32/float64 tensor, or raise a named error.
+
+    Accepts ``torch.Tensor`` and ``numpy.ndarray`` of a floating dtype. Integer, boolean and complex
+    arrays are rejected (:class:`InvalidDType`) rather than silently cast; so are Python lists.
+    ``dtype`` (if given) converts after the check.
+    """
+    if isinstance(value, np.ndarray):
+        if value.dtype not in (np.float32, np.float64):
+            raise InvalidDType(f"{name} must have dtype float32 or float64, got numpy {value.dtype}")
+        value = torch.from_numpy(np.ascontiguousarray(value))
+    elif not isinstance(value, torch.Tensor):
+        raise InvalidDType(
+            f"{name} must be a torch.Tensor or numpy.ndarray, got {type(value).__name__}"
+        )
+    if value.dtype not in FLOAT_DTYPES:
+        raise InvalidDType(f"{name} must have dtype float32 or float64, got {value.dtype}")
+    if dtype is not None:
+        value = value.to(dtype)
+    return value
+
+
+def check_finite(value: torch.Tensor, name: str) -> None:
+    """Raise :class:`NonFiniteValue` if ``value`` holds a NaN or an infinity."""
+    bad = ~torch.isfinite(value)
+    if bool(bad.any()):
+        index = tuple(int(i) for i in torch.nonzero(bad)[0])
+        raise NonFiniteValue(f"{name} contains {float(value[index])} at index {index}")
+
+
+def check_unit_rows(value: torch.Tensor, name: str) -> None:
+    """Raise :class:`NonUnitVector` unless every vector on the last axis has norm 1 (see UNIT_NORM_TOL)."""
+    tol = UNIT_NORM_TOL[value.dtype]
+    norms = torch.linalg.vector_norm(value.to(torch.float64), dim=-1)
+    defect = (norms - 1.0).abs()
+    if bool((defect > tol).any()):
+        index = tuple(int(i) for i in torch.nonzero(defect > tol)[0])
+        raise NonUnitVector(
+            f"{name} must lie on the unit sphere (| ||v|| - 1 | <= {tol:g} for {value.dtype}); "
+            f"the vector at index {index} has norm {float(norms[index]):.17g}"
+        )
+
+
+@dataclass(frozen=True)
+class LabelSpace:
+    """The set labels are drawn from: ``binary`` (+-1) or ``bounded`` (real, |y| <= bound)."""
+
+    kind: str
+    bound: float
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("binary", "bounded"):
+            raise InvalidParameter(f"label space kind must be 'binary' or 'bounded', got {self.kind!r}")
+        if not (math.isfinite(self.bound) and self.bound > 0):
+            raise InvalidParameter(f"label bound B must be finite and > 0, got {self.bound!r}")
+        if self.kind == "binary" and self.bound != 1.0:
+            raise InvalidParameter(f"binary labels are +-1, so their bound is 1, got {self.bound!r}")
+
+    def validate(self, y: torch.Tensor, name: str = "y") -> None:
+        """Raise :class:`InvalidLabel` if a label in ``y`` lies outside this space."""
+        if self.kind == "binary":
+            bad = (y != 1.0) & (y != -1.0)
+            what = "must be +1 or -1"
+        else:
+            bad = y.abs() > self.bound
+            what = f"must satisfy |y| <= B = {self.bound:g}"
+        if bool(bad.any()):
+            index = tuple(int(i) for i in torch.nonzero(bad)[0])
+            raise InvalidLabel(f"{name} {what} ({self}); got {float(y[index])!r} at index {index}")
+
+    def __str__(self) -> str:
+        return "binary +-1" if self.kind == "binary" else f"bounded |y| <= {self.bound:g}"
+
+
+#: Labels +-1: the training law of Assumption 1 ([LCG24] §2, THEORY.md S4).
+BINARY = LabelSpace("binary", 1.0)
+
+
+def bounded(bound: float) -> LabelSpace:
+    """Real labels with |y| <= ``bound`` (Theorem 2's bounded labels; claims C9b, C10)."""
+    return LabelSpace("bounded", float(bound))
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A batch of B prompts: ``x`` (B, N, d) examples, ``y`` (B, N) labels, ``xq`` (B, d) queries.
+
+    Construction validates everything (see module docstring) and converts numpy arrays to tensors;
+    ``x``, ``y`` and ``xq`` share one dtype, float32 or float64.
+    """
+
+    x: torch.Tensor
+    y: torch.Tensor
+    xq: torch.Tensor
+    labels: LabelSpace = BINARY
+
+    def __post_init__(self) -> None:
+        x = as_float_tensor(self.x, "x")
+        y = as_float_tensor(self.y, "y")
+        xq = as_float_tensor(self.xq, "xq")
+        if not isinstance(self.labels, LabelSpace):
+            raise InvalidParameter(f"labels must be a LabelSpace, got {type(self.labels).__name__}")
+        if not (x.dtype == y.dtype == xq.dtype):
+            raise InvalidDType(f"x, y, xq must share one dtype, got {x.dtype}, {y.dtype}, {xq.dtype}")
+        if x.ndim != 3:
+            raise InvalidShape(f"x must have shape (B, N, d), got {tuple(x.shape)}")
+        batch, n, d = x.shape
+        if batch < 1:
+            raise InvalidShape(f"a prompt batch needs B >= 1 prompts, got x of shape {tuple(x.shape)}")
+        if n < 1:
+            raise InvalidDimension(f"a prompt needs N >= 1 examples, got N = {n}")
+        if d < 2:
+            raise InvalidDimension(f"the sphere S^(d-1) needs d >= 2, got d = {d}")
+        if tuple(y.shape) != (batch, n):
+            raise InvalidShape(f"y must have shape (B, N) = {(batch, n)}, got {tuple(y.shape)}")
+        if tuple(xq.shape) != (batch, d):
+            raise InvalidShape(f"xq must have shape (B, d) = {(batch, d)}, got {tuple(xq.shape)}")
+        for value, name in ((x, "x"), (y, "y"), (xq, "xq")):
+            check_finite(value, name)
+        check_unit_rows(x, "x")
+        check_unit_rows(xq, "xq")
+        self.labels.validate(y)
+        object.__setattr__(self, "x", x)
+        object.__setattr__(self, "y", y)
+        object.__setattr__(self, "xq", xq)
+
+    @property
+    def batch(self) -> int:
+        return int(self.x.shape[0])
+
+    @property
+    def n(self) -> int:
+        return int(self.x.shape[1])
+
+    @property
+    def d(self) -> int:
+        return int(self.x.shape[2])
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.x.dtype
+
+    def to(self, dtype: torch.dtype) -> Prompt:
+        """The same prompts in another float dtype (re-validated: float32 rounding stays on the sphere)."""
+        return Prompt(self.x.to(dtype), self.y.to(dtype), self.xq.to(dtype), self.labels)

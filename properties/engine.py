@@ -1,0 +1,201 @@
+"""Run one claim: Hypothesis search (or a single deterministic call) -> :class:`ClaimResult`.
+
+Both pytest (``tests/test_claims.py``) and ``python -m verify`` call :func:`run_claim`, so a claim
+has one verdict whichever way it is run. Verdicts: ``holds`` (no input violated it within the
+budget), ``refuted`` (Hypothesis found and shrank a counterexample, reported with the exact
+falsifying call and a reproduction line), ``measured`` (a ``measure`` claim's constant),
+``inconclusive`` (too few inputs met the hypotheses, or the claim said so), ``error`` (the code
+raised something other than a claim violation).
+
+The Hypothesis seed of a claim is derived from (seed, claim ID), so a claim's search does not
+depend on which other claims run or in which order.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import time
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import hypothesis
+from hypothesis.errors import Unsatisfiable
+
+from properties import faults as fault_registry
+from properties.expected import Expected, matches
+from properties.registry import (
+    Claim,
+    ClaimViolation,
+    Inconclusive,
+    Measurement,
+    Recorder,
+    active_recorder,
+)
+from properties.settings import profile_settings
+
+__all__ = ["ClaimResult", "claim_seed", "run_claim"]
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """The outcome of one claim, as it appears in ``report.json``."""
+
+    id: str
+    statement: str
+    paper_ref: str
+    section: str
+    verdict: str
+    expected: Expected
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def value(self) -> float | None:
+        value = self.evidence.get("value")
+        return float(value) if isinstance(value, (int, float)) else None
+
+    @property
+    def as_expected(self) -> bool:
+        return matches(self.verdict, self.value, self.expected)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "statement": self.statement,
+            "paper_ref": self.paper_ref,
+            "section": self.section,
+            "verdict": self.verdict,
+            "expected": self.expected.verdict,
+            "expected_detail": self.expected.to_json(),
+            "as_expected": self.as_expected,
+            "evidence": dict(self.evidence),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def claim_seed(seed: int, claim_id: str) -> int:
+    """The Hypothesis seed of one claim: a hash of (seed, claim ID), stable across runs and machines."""
+    digest = hashlib.sha256(f"{int(seed)}:{claim_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def _notes(exc: BaseException) -> tuple[str, str]:
+    notes = [str(n) for n in getattr(exc, "__notes__", [])]
+    call = next((n for n in notes if n.startswith(("Falsifying", "Failing"))), "")
+    blob = next((n for n in notes if "reproduce_failure" in n), "")
+    return call, blob
+
+
+def _origin(exc: BaseException) -> str:
+    """Where the exception was raised: the innermost frame's file, line and function."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return ""
+    last = frames[-1]
+    return f"{last.filename}:{last.lineno} in {last.name}"
+
+
+def _property_evidence(claim: Claim, recorder: Recorder, seed: int) -> dict[str, Any]:
+    return {
+        "examples": recorder.examples,
+        "checks": recorder.checks,
+        "worst_margin": recorder.worst_margin if recorder.checks else None,
+        "worst_case": recorder.worst_case,
+        "worst_ratio": recorder.worst_ratio,
+        "hypothesis_seed": seed,
+    }
+
+
+def _run_property(claim: Claim, seed: int, profile: str, recorder: Recorder) -> None:
+    def body(**kwargs: Any) -> None:
+        recorder.examples += 1
+        token = active_recorder().set(recorder)
+        try:
+            claim.function(**kwargs)
+        finally:
+            active_recorder().reset(token)
+
+    functools.update_wrapper(body, claim.function)
+    if not claim.strategies:
+        body()
+        return
+    recorder.searching = True
+    test = hypothesis.given(**claim.strategies)(body)
+    for example in reversed(claim.examples):
+        test = hypothesis.example(**example)(test)
+    test = profile_settings(profile)(test)
+    hypothesis.seed(seed)(test)()
+
+
+def run_claim(
+    claim: Claim,
+    *,
+    seed: int = 0,
+    profile: str = "ci",
+    fault: str | None = None,
+    expected: Expected | None = None,
+) -> ClaimResult:
+    """Run ``claim`` under ``profile`` with the seed derived from ``seed`` (and a planted fault, if named)."""
+    expected = expected if expected is not None else Expected()
+    started = time.perf_counter()
+    derived = claim_seed(seed, claim.id)
+    recorder = Recorder()
+    evidence: dict[str, Any]
+    planted = fault_registry.get(fault).applied() if fault else fault_registry.no_fault()
+    try:
+        with planted:
+            if claim.kind == "measure":
+                measurement = claim.function()
+                if not isinstance(measurement, Measurement):
+                    raise TypeError(f"measure claim {claim.id} returned {type(measurement).__name__}")
+                verdict = "measured" if math.isfinite(measurement.value) else "error"
+                evidence = {
+                    "value": measurement.value,
+                    "trend": measurement.trend,
+                    "details": dict(measurement.details),
+                }
+            else:
+                _run_property(claim, derived, profile, recorder)
+                verdict = "holds" if recorder.checks else "inconclusive"
+                evidence = _property_evidence(claim, recorder, derived)
+                if not recorder.checks:
+                    evidence["reason"] = "no input satisfied the claim's hypotheses"
+    except ClaimViolation as exc:
+        call, blob = _notes(exc)
+        verdict = "refuted"
+        evidence = _property_evidence(claim, recorder, derived)
+        evidence.update(
+            message=str(exc),
+            counterexample=call,
+            reproduce=f"python -m verify --claims {claim.id} --seed {seed} --profile {profile}",
+            blob=blob,
+        )
+    except (Unsatisfiable, Inconclusive) as exc:
+        verdict = "inconclusive"
+        evidence = _property_evidence(claim, recorder, derived)
+        evidence["reason"] = f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - any other exception is the verdict 'error'
+        call, _ = _notes(exc)
+        verdict = "error"
+        evidence = _property_evidence(claim, recorder, derived)
+        evidence.update(
+            error=f"{type(exc).__name__}: {exc}",
+            counterexample=call,
+            traceback=_origin(exc),
+        )
+    if fault:
+        evidence["fault"] = fault
+    return ClaimResult(
+        id=claim.id,
+        statement=claim.statement,
+        paper_ref=claim.paper_ref,
+        section=claim.section,
+        verdict=verdict,
+        expected=expected,
+        evidence=evidence,
+        seconds=time.perf_counter() - started,
+    )

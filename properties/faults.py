@@ -1,0 +1,185 @@
+"""Planted faults: named, plausible bugs the suite must catch (a check that cannot fail is a defect).
+
+Each fault replaces one attribute of a model module for the duration of a ``with fault.applied():``
+block, in the process that runs the claim, and names the claims that must catch it. A fault is
+*caught* by a claim when the claim's verdict (or measured value) leaves its expected one.
+
+For a patch to take effect, code must look model functions up through their module at call time:
+claims write ``attention.predict(...)`` after ``import model.attention as attention``, never
+``from model.attention import predict``. The model's own modules call their helpers by global name,
+which the patch replaces too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from model.errors import UnknownFault
+
+__all__ = ["FAULTS", "Fault", "get", "no_fault"]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One planted fault: where it patches, what it replaces the target with, who must catch it."""
+
+    name: str
+    description: str
+    module: str
+    attribute: str
+    replacement: Callable[..., Any]
+    targets: tuple[str, ...]
+
+    @contextlib.contextmanager
+    def applied(self) -> Iterator[None]:
+        module = importlib.import_module(self.module)
+        original = getattr(module, self.attribute)
+        setattr(module, self.attribute, self.replacement)
+        try:
+            yield
+        finally:
+            setattr(module, self.attribute, original)
+
+
+FAULTS: dict[str, Fault] = {}
+
+
+def _fault(name: str, *, patches: str, targets: tuple[str, ...]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    module, attribute = patches.rsplit(".", 1)
+
+    def register(replacement: Callable[..., Any]) -> Callable[..., Any]:
+        description = (replacement.__doc__ or "").strip().splitlines()[0]
+        FAULTS[name] = Fault(name, description, module, attribute, replacement, targets)
+        return replacement
+
+    return register
+
+
+def get(name: str) -> Fault:
+    """The fault called ``name``; :class:`UnknownFault` lists the known names otherwise."""
+    try:
+        return FAULTS[name]
+    except KeyError:
+        raise UnknownFault(f"no planted fault {name!r}; known faults: {', '.join(FAULTS)}") from None
+
+
+@contextlib.contextmanager
+def no_fault() -> Iterator[None]:
+    yield
+
+
+# --- the attention layer -------------------------------------------------------------------------
+
+
+@_fault("softmax_wrong_axis", patches="model.attention._softmax_over_keys", targets=("M1", "C9a", "C9b", "C9c"))
+def _softmax_wrong_axis(scores: torch.Tensor) -> torch.Tensor:
+    """Softmax taken over the batch axis instead of the key axis."""
+    return torch.softmax(scores, dim=0)
+
+
+@_fault("query_dropped_from_normaliser", patches="model.attention._softmax_over_keys", targets=("M1", "C9a"))
+def _query_dropped(scores: torch.Tensor) -> torch.Tensor:
+    """The softmax normaliser sums over the N examples only, leaving out the query's own score."""
+    e = torch.exp(scores - scores.amax(dim=1, keepdim=True))
+    return e / e[:, :-1].sum(dim=1, keepdim=True)
+
+
+@_fault("unstable_softmax", patches="model.attention._softmax_over_keys", targets=("M1", "M8", "M9", "C9c"))
+def _unstable_softmax(scores: torch.Tensor) -> torch.Tensor:
+    """Softmax without subtracting the maximum: exp overflows to inf (then NaN) at large logits."""
+    e = torch.exp(scores)
+    return e / e.sum(dim=1, keepdim=True)
+
+
+@_fault("query_label_slot_one", patches="model.attention._query_column", targets=("C2", "M3"))
+def _query_label_slot_one(xq: torch.Tensor) -> torch.Tensor:
+    """The query column's label slot holds 1 instead of 0 (the unknown label leaks into the scores)."""
+    ones = torch.ones(xq.shape[0], 1, dtype=xq.dtype)
+    return torch.cat([xq, ones, ones], dim=1)
+
+
+def _weight(W: torch.Tensor) -> torch.Tensor:
+    return torch.as_tensor(W)
+
+
+@_fault("scores_in_float32", patches="model.attention.query_scores", targets=("M6", "M7"))
+def _scores_in_float32(H: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
+    """Scores computed after a silent float32 downcast, then cast back to float64."""
+    H32, W32 = H.to(torch.float32), _weight(W).to(torch.float32)
+    return torch.einsum("bkj,bk->bj", H32, H32[:, :, -1] @ W32.T).to(H.dtype)
+
+
+@_fault("scores_use_W_transpose", patches="model.attention.query_scores", targets=("C2", "M7"))
+def _scores_transposed(H: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
+    """Scores h_j^T W^T h_q: the key and query roles of W swapped."""
+    return torch.einsum("bkj,bk->bj", H, H[:, :, -1] @ _weight(W))
+
+
+@_fault("embed_reshape_scramble", patches="model.attention.embed", targets=("M2", "M4", "M5", "C9c"))
+def _embed_scrambled(prompt: Any) -> torch.Tensor:
+    """The (B, N, d) inputs are reshaped instead of transposed when building H, mixing N and d."""
+    x, y, xq = prompt.x, prompt.y, prompt.xq
+    batch, n, d = x.shape
+    scrambled = x.transpose(1, 2).reshape(batch, n, d)
+    zeros = torch.zeros(batch, n, 1, dtype=x.dtype)
+    context = torch.cat([scrambled, y[..., None], zeros], dim=2)
+    query = torch.cat([xq, torch.zeros(batch, 1, dtype=x.dtype), torch.ones(batch, 1, dtype=x.dtype)], dim=1)
+    return torch.cat([context, query[:, None, :]], dim=1).transpose(1, 2)
+
+
+@_fault("readout_skips_first_example", patches="model.attention._readout", targets=("M2", "C9a"))
+def _readout_off_by_one(H: torch.Tensor, weights: torch.Tensor) -> Any:
+    """Off-by-one in the read-out: the first example's label is left out of y_hat."""
+    from model.attention import Prediction
+
+    labels = H[:, -2, :]
+    return Prediction((labels[:, 1:] * weights[:, 1:]).sum(dim=1), weights)
+
+
+# --- the two-parameter family ----------------------------------------------------------------------
+
+
+@_fault("xi2_sign_flipped", patches="model.attention.family_W", targets=("M6", "C9b", "C9c"))
+def _family_xi2_sign(xi1: float, xi2: float, d: int, *, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """The family matrix carries +xi2 instead of -xi2 in its query-flag entry."""
+    diagonal = [float(xi1)] * int(d) + [0.0, float(xi2)]
+    return torch.diag(torch.tensor(diagonal, dtype=dtype))
+
+
+@_fault("family_block_off_by_one", patches="model.attention.family_W", targets=("M4", "M6"))
+def _family_block_short(xi1: float, xi2: float, d: int, *, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """Off-by-one in the x-block: xi1 on the first d-1 diagonal entries only."""
+    diagonal = [float(xi1)] * (int(d) - 1) + [0.0, 0.0, -float(xi2)]
+    return torch.diag(torch.tensor(diagonal, dtype=dtype))
+
+
+# --- the 1-NN reference ------------------------------------------------------------------------------
+
+
+@_fault("ties_broken_by_index", patches="model.nearest.nearest", targets=("C9c",))
+def _ties_by_index(prompt: Any) -> Any:
+    """The 1-NN label at a tie is the first tied example's label instead of the tied labels' mean."""
+    from model.nearest import TIE_TOL, Nearest, inner_products
+
+    tau = inner_products(prompt)
+    tau_star, first = tau.max(dim=1)
+    tied = tau >= tau_star[:, None] - TIE_TOL
+    label = prompt.y.to(torch.float64).gather(1, first[:, None])[:, 0]
+    return Nearest(tau, tau_star, tied, label)
+
+
+@_fault("margin_doubled", patches="model.nearest.margin", targets=("C9b",))
+def _margin_doubled(prompt: Any) -> torch.Tensor:
+    """The A_delta margin uses 4 (tau* - tau_j) instead of ||x_j - x_q||^2 - ||x_* - x_q||^2."""
+    from model.nearest import nearest
+
+    ref = nearest(prompt)
+    gap = torch.where(ref.tied, 0.0, 4.0 * (ref.tau_star[:, None] - ref.tau))
+    other = prompt.y.to(torch.float64) != ref.label[:, None]
+    return torch.where(other, gap, float("inf")).amin(dim=1)

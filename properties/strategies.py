@@ -1,0 +1,381 @@
+"""Hypothesis strategies for prompts on the sphere: uniform, and adversarial.
+
+References: the prompt setup S1/S3/S4 of THEORY.md; the adversarial families target the places
+where the pointwise claims C2, C9a-c and the M-invariants are most fragile: exact ties and
+near-ties at the nearest neighbour, duplicated points, the query equal to an example, antipodal
+pairs, tight clusters, the circle d = 2, a single example N = 1, long prompts N >= 256, and extreme
+family parameters xi up to 1e4.
+
+Conventions (after Hypothesis's own strategies): keyword-only, typed, bounded arguments validated
+up front; everything built from basic strategies so shrinking is free; ``one_of`` lists the simplest
+case first, so a failing example shrinks towards a uniform prompt with N = 1, d = 2.
+
+Every prompt strategy yields a :class:`model.prompt.Prompt` holding one prompt (batch B = 1), in
+float64, with points normalised in float64 (| ||x|| - 1 | of a few ulps). Randomness inside a draw
+comes from a seeded ``numpy.random.Generator`` whose seed Hypothesis draws, so examples replay.
+
+Minimal example: ``prompts()`` shrinks to a uniform prompt with N = 1, d = 2, generator seed 0
+and label +1 (binary); ``family_params()`` to (0.0, 0.0); ``weight_matrices(d=d)`` to the zero matrix.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from model.errors import InvalidParameter
+from model.prompt import BINARY, LabelSpace, Prompt, bounded
+
+__all__ = [
+    "LARGE_N",
+    "XI_MAX",
+    "adversarial_prompts",
+    "antipodal_prompts",
+    "circle_prompts",
+    "clustered_prompts",
+    "duplicated_prompts",
+    "family_params",
+    "label_spaces",
+    "large_prompts",
+    "orthogonal_matrices",
+    "prompts",
+    "prompts_with_weights",
+    "query_on_example_prompts",
+    "single_example_prompts",
+    "tied_prompts",
+    "uniform_prompts",
+    "unit_vectors",
+    "weight_matrices",
+]
+
+#: Largest family parameter |xi| the strategies produce ("extreme xi", issue #3).
+XI_MAX = 1e4
+#: Size range of the long prompts.
+LARGE_N = (256, 512)
+#: Near-tie gaps (in tau) the tie strategy tries first; down to 1e-12.
+NEAR_TIE_GAPS = (0.0, 1e-12, 1e-9, 1e-6, 1e-3)
+#: Cap radii of the clustered prompts.
+CLUSTER_RADII = (1e-1, 1e-3, 1e-6, 1e-9)
+
+_SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
+
+
+def _check_int(name: str, value: int, minimum: int, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
+        maximum is not None and value > maximum
+    ):
+        upper = "" if maximum is None else f" and <= {maximum}"
+        raise InvalidParameter(f"{name} must be an integer >= {minimum}{upper}, got {value!r}")
+    return value
+
+
+def _check_labels(labels: LabelSpace | None) -> LabelSpace | None:
+    if labels is not None and not isinstance(labels, LabelSpace):
+        raise InvalidParameter(f"labels must be a LabelSpace or None, got {type(labels).__name__}")
+    return labels
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def _gaussian_sphere(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+    z = rng.standard_normal((n, d))
+    norms = np.linalg.norm(z, axis=1, keepdims=True)
+    z[norms[:, 0] == 0.0] = np.eye(d)[0]  # probability 0, but never divide by zero
+    return _unit(z)  # (n, d)
+
+
+def _orthonormal_to(rng: np.random.Generator, q: np.ndarray) -> np.ndarray:
+    """A unit vector orthogonal to the unit vector q (Gram-Schmidt, twice for accuracy)."""
+    u = rng.standard_normal(q.shape[0])
+    for _ in range(2):
+        u = u - (u @ q) * q
+    norm = np.linalg.norm(u)
+    if norm < 1e-8:  # u was (nearly) parallel to q: take a coordinate axis instead
+        axis = np.eye(q.shape[0])[int(np.argmin(np.abs(q)))]
+        u = axis - (axis @ q) * q
+        norm = np.linalg.norm(u)
+    return u / norm
+
+
+def _at_tau(q: np.ndarray, u: np.ndarray, tau: float) -> np.ndarray:
+    """The unit vector tau q + sqrt(1 - tau^2) u, whose inner product with q is tau."""
+    return tau * q + math.sqrt(max(0.0, 1.0 - tau * tau)) * u
+
+
+# --- building blocks ---------------------------------------------------------------------------------
+
+
+def label_spaces() -> st.SearchStrategy[LabelSpace]:
+    """Binary +-1 first, then bounded real labels with B in [1e-3, 1e3]."""
+    return st.one_of(st.just(BINARY), st.floats(1e-3, 1e3).map(bounded))
+
+
+@st.composite
+def _labels(draw: Any, n: int, space: LabelSpace) -> np.ndarray:
+    if space.kind == "binary":
+        element = st.sampled_from([1.0, -1.0])
+    else:
+        b = space.bound
+        element = st.one_of(st.sampled_from([b, -b, 0.0]), st.floats(-b, b, allow_nan=False))
+    return np.array(draw(st.lists(element, min_size=n, max_size=n)), dtype=np.float64)
+
+
+@st.composite
+def unit_vectors(draw: Any, *, d: int) -> np.ndarray:
+    """A point of S^{d-1} from d bounded coordinates, normalised; shrinks to e_1."""
+    _check_int("d", d, 2)
+    coords = np.array(draw(st.lists(st.floats(-1.0, 1.0), min_size=d, max_size=d)), dtype=np.float64)
+    norm = float(np.linalg.norm(coords))
+    if norm < 1e-6:
+        return np.eye(d)[0]
+    return coords / norm
+
+
+def _space(draw: Any, labels: LabelSpace | None) -> LabelSpace:
+    return labels if labels is not None else draw(label_spaces())
+
+
+def _prompt(draw: Any, x: np.ndarray, q: np.ndarray, space: LabelSpace, *, shuffle: bool = True) -> Prompt:
+    """Assemble a B = 1 prompt; optionally in a drawn order of the examples (so position is adversarial)."""
+    n = x.shape[0]
+    if shuffle and n > 1:
+        order = draw(st.permutations(list(range(n))))
+        x = x[order]
+    y = draw(_labels(n, space))
+    return Prompt(x[None].copy(), y[None], q[None].copy(), space)
+
+
+# --- prompt families -----------------------------------------------------------------------------------
+
+
+@st.composite
+def uniform_prompts(draw: Any, *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None) -> Prompt:
+    """Assumption 1's law: x_1..x_{N+1} iid uniform on S^{d-1} (from a drawn seed), drawn labels."""
+    _check_int("n_max", n_max, 1)
+    _check_int("d_max", d_max, 2)
+    space = _space(draw, _check_labels(labels))
+    n = draw(st.integers(1, n_max))
+    d = draw(st.integers(2, d_max))
+    points = _gaussian_sphere(np.random.default_rng(draw(_SEEDS)), n + 1, d)
+    return _prompt(draw, points[:n], points[n], space, shuffle=False)
+
+
+@st.composite
+def single_example_prompts(draw: Any, *, d_max: int = 8, labels: LabelSpace | None = None) -> Prompt:
+    """N = 1: one example and the query."""
+    return draw(uniform_prompts(n_max=1, d_max=d_max, labels=labels))
+
+
+@st.composite
+def circle_prompts(draw: Any, *, n_max: int = 16, labels: LabelSpace | None = None) -> Prompt:
+    """d = 2: points on the circle at drawn angles (exact angles 0, pi/2, pi are likely)."""
+    _check_int("n_max", n_max, 1)
+    space = _space(draw, _check_labels(labels))
+    n = draw(st.integers(1, n_max))
+    angles = np.array(draw(st.lists(st.floats(-math.pi, math.pi), min_size=n + 1, max_size=n + 1)))
+    points = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    return _prompt(draw, points[:n], points[n], space, shuffle=False)
+
+
+@st.composite
+def tied_prompts(draw: Any, *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None) -> Prompt:
+    """Two nearest neighbours at an exact tie (gap 0, mirror images about the query axis) or a
+    near-tie with gap down to 1e-12 in tau, above every other example; examples in a drawn order."""
+    _check_int("n_max", n_max, 2)
+    space = _space(draw, _check_labels(labels))
+    n = draw(st.integers(2, n_max))
+    d = draw(st.integers(2, d_max))
+    rng = np.random.default_rng(draw(_SEEDS))
+    q = _gaussian_sphere(rng, 1, d)[0]
+    rest = _gaussian_sphere(rng, n - 2, d) if n > 2 else np.zeros((0, d))
+    floor = float((rest @ q).max()) if n > 2 else -1.0
+    gap = draw(st.one_of(st.sampled_from(NEAR_TIE_GAPS), st.floats(0.0, 1e-3)))
+    # tau* strictly above the other examples' taus (and the near-tie partner above them too)
+    tau_star = draw(st.floats(0.0, 1.0, exclude_max=True).map(lambda s: floor + (1.0 - floor) * (0.5 + 0.5 * s)))
+    u = _orthonormal_to(rng, q)
+    first = _at_tau(q, u, tau_star)
+    if gap == 0.0:
+        second = 2.0 * tau_star * q - first  # the mirror image about the query axis: the same tau
+    else:
+        second = _at_tau(q, _orthonormal_to(rng, q), max(tau_star - gap, floor))
+    return _prompt(draw, np.vstack([_unit(first), _unit(second), rest]), q, space)
+
+
+@st.composite
+def duplicated_prompts(draw: Any, *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None) -> Prompt:
+    """Exact duplicates among the examples (the nearest neighbour included), labels drawn independently."""
+    _check_int("n_max", n_max, 2)
+    space = _space(draw, _check_labels(labels))
+    n = draw(st.integers(2, n_max))
+    d = draw(st.integers(2, d_max))
+    rng = np.random.default_rng(draw(_SEEDS))
+    points = _gaussian_sphere(rng, n + 1, d)
+    x, q = points[:n], points[n]
+    copies = draw(st.integers(1, n - 1))
+    source = int(np.argmax(x @ q)) if draw(st.booleans()) else draw(st.integers(0, n - 1))
+    x[[i for i in range(n) if i != source][:copies]] = x[source]
+    return _prompt(draw, x, q, space)
+
+
+@st.composite
+def query_on_example_prompts(draw: Any, *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None) -> Prompt:
+    """The query equals one of the examples exactly (tau* = ||x_q||^2 = 1 up to rounding)."""
+    space = _space(draw, _check_labels(labels))
+    n = draw(st.integers(1, n_max))
+    d = draw(st.integers(2, d_max))
+    x = _gaussian_sphere(np.random.default_rng(draw(_SEEDS)), n, d)
+    return _prompt(draw, x, x[draw(st.integers(0, n - 1))].copy(), space)
+
+
+@st.composite
+def antipodal_prompts(draw: Any, *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None) -> Prompt:
+    """Antipodal pairs x_k = -x_j among the examples, and possibly the query antipodal to an example."""
+    _check_int("n_max", n_max, 2)
+    space = _space(draw, _check_labels(labels))
+    n = draw(st.integers(2, n_max))
+    d = draw(st.integers(2, d_max))
+    rng = np.random.default_rng(draw(_SEEDS))
+    half = _gaussian_sphere(rng, (n + 1) // 2, d)
+    x = np.vstack([half, -half])[:n]
+    q = -x[0] if draw(st.booleans()) else _gaussian_sphere(rng, 1, d)[0]
+    return _prompt(draw, x, q.copy(), space)
+
+
+@st.composite
+def clustered_prompts(draw: Any, *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None) -> Prompt:
+    """Examples and query in a cap of radius 1e-1 down to 1e-9: near-ties everywhere."""
+    space = _space(draw, _check_labels(labels))
+    n = draw(st.integers(1, n_max))
+    d = draw(st.integers(2, d_max))
+    rng = np.random.default_rng(draw(_SEEDS))
+    radius = draw(st.sampled_from(CLUSTER_RADII))
+    centre = _gaussian_sphere(rng, 1, d)[0]
+    points = _unit(centre + radius * rng.standard_normal((n + 1, d)))
+    return _prompt(draw, points[:n], points[n], space, shuffle=False)
+
+
+@st.composite
+def large_prompts(draw: Any, *, d_max: int = 8, labels: LabelSpace | None = None) -> Prompt:
+    """Long prompts, N in [256, 512], uniform points."""
+    space = _space(draw, _check_labels(labels))
+    n = draw(st.integers(*LARGE_N))
+    d = draw(st.integers(2, d_max))
+    points = _gaussian_sphere(np.random.default_rng(draw(_SEEDS)), n + 1, d)
+    return _prompt(draw, points[:n], points[n], space, shuffle=False)
+
+
+def adversarial_prompts(
+    *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None, large: bool = True
+) -> st.SearchStrategy[Prompt]:
+    """The adversarial families, simplest first (see the module docstring)."""
+    _check_int("n_max", n_max, 2)
+    _check_int("d_max", d_max, 2)
+    _check_labels(labels)
+    families = [
+        single_example_prompts(d_max=d_max, labels=labels),
+        circle_prompts(n_max=n_max, labels=labels),
+        tied_prompts(n_max=n_max, d_max=d_max, labels=labels),
+        duplicated_prompts(n_max=n_max, d_max=d_max, labels=labels),
+        query_on_example_prompts(n_max=n_max, d_max=d_max, labels=labels),
+        antipodal_prompts(n_max=n_max, d_max=d_max, labels=labels),
+        clustered_prompts(n_max=n_max, d_max=d_max, labels=labels),
+    ]
+    if large:
+        families.append(large_prompts(d_max=d_max, labels=labels))
+    return st.one_of(*families)
+
+
+def prompts(
+    *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None, large: bool = True
+) -> st.SearchStrategy[Prompt]:
+    """Uniform prompts first, then every adversarial family. ``labels=None`` draws the label space."""
+    return st.one_of(
+        uniform_prompts(n_max=n_max, d_max=d_max, labels=labels),
+        adversarial_prompts(n_max=n_max, d_max=d_max, labels=labels, large=large),
+    )
+
+
+# --- parameters and matrices --------------------------------------------------------------------
+
+
+def _xi(lo: float, hi: float) -> st.SearchStrategy[float]:
+    """Extremes first, then log-uniform magnitudes 1e-3..1e4 of either sign, then any float."""
+    extremes = [v for v in (0.0, 1.0, hi, lo) if lo <= v <= hi]
+    magnitudes = st.floats(-3.0, 4.0).map(lambda e: 10.0**e)
+    signed = st.tuples(st.sampled_from([1.0, -1.0]), magnitudes).map(lambda t: t[0] * t[1])
+    return st.one_of(
+        st.sampled_from(extremes),
+        signed.filter(lambda v: lo <= v <= hi),
+        st.floats(lo, hi, allow_nan=False),
+    )
+
+
+def family_params(
+    *, xi1_max: float = XI_MAX, xi2_min: float = -XI_MAX, xi2_max: float = XI_MAX
+) -> st.SearchStrategy[tuple[float, float]]:
+    """(xi1, xi2) with 0 <= xi1 <= xi1_max and xi2_min <= xi2 <= xi2_max, extremes tried first."""
+    for name, value in (("xi1_max", xi1_max), ("xi2_min", xi2_min), ("xi2_max", xi2_max)):
+        if not math.isfinite(value):
+            raise InvalidParameter(f"{name} must be finite, got {value!r}")
+    if xi1_max < 0 or xi2_min > xi2_max:
+        raise InvalidParameter(
+            f"need xi1_max >= 0 and xi2_min <= xi2_max, got {xi1_max!r}, {xi2_min!r}, {xi2_max!r}"
+        )
+    return st.tuples(_xi(0.0, xi1_max), _xi(xi2_min, xi2_max))
+
+
+@st.composite
+def weight_matrices(draw: Any, *, d: int, max_abs: float = XI_MAX) -> np.ndarray:
+    """A (d+2, d+2) float64 key-query matrix: zero, a family member, diagonal, or dense.
+
+    Entries are bounded by ``max_abs`` (up to 1e4: logits of order 1e4 and beyond).
+    """
+    _check_int("d", d, 2)
+    if not (math.isfinite(max_abs) and max_abs > 0):
+        raise InvalidParameter(f"max_abs must be finite and > 0, got {max_abs!r}")
+    size = d + 2
+    scale = draw(st.sampled_from([v for v in (1.0, 10.0, 1e2, 1e3, 1e4) if v <= max_abs] or [max_abs]))
+    entries = st.floats(-scale, scale, allow_nan=False)
+    kind = draw(st.sampled_from(["zero", "family", "diagonal", "dense"]))
+    if kind == "zero":
+        return np.zeros((size, size))
+    if kind == "family":
+        xi1, xi2 = draw(family_params(xi1_max=scale, xi2_min=-scale, xi2_max=scale))
+        return np.diag([xi1] * d + [0.0, -xi2])
+    if kind == "diagonal":
+        return np.diag(draw(arrays(np.float64, (size,), elements=entries)))
+    return draw(arrays(np.float64, (size, size), elements=entries))
+
+
+@st.composite
+def prompts_with_weights(
+    draw: Any, *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None, max_abs: float = XI_MAX
+) -> tuple[Prompt, np.ndarray]:
+    """A prompt and a key-query matrix of matching size."""
+    prompt = draw(prompts(n_max=n_max, d_max=d_max, labels=labels))
+    return prompt, draw(weight_matrices(d=prompt.d, max_abs=max_abs))
+
+
+@st.composite
+def orthogonal_matrices(draw: Any, *, d: int) -> np.ndarray:
+    """A d x d orthogonal matrix: identity, a signed permutation (exact), a reflection, or Haar-like."""
+    _check_int("d", d, 2)
+    kind = draw(st.sampled_from(["identity", "signed_permutation", "reflection", "random"]))
+    if kind == "identity":
+        return np.eye(d)
+    if kind == "signed_permutation":
+        order = draw(st.permutations(list(range(d))))
+        signs = np.array(draw(st.lists(st.sampled_from([1.0, -1.0]), min_size=d, max_size=d)))
+        return np.eye(d)[order] * signs[:, None]
+    if kind == "reflection":
+        v = draw(unit_vectors(d=d))
+        return np.eye(d) - 2.0 * np.outer(v, v)
+    rng = np.random.default_rng(draw(_SEEDS))
+    q, r = np.linalg.qr(rng.standard_normal((d, d)))
+    return q * np.sign(np.diag(r))

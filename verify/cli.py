@@ -1,0 +1,150 @@
+"""Run the claims of [LCG24] and [AW26] and report which hold, which are refuted, which are measured.
+
+usage: python -m verify [--list] [--claims ID,ID] [--seed N] [--profile NAME] [--out DIR]
+                        [--json PATH|-] [--expected FILE] [-q]
+
+Every registered claim (or the ones named by --claims, by exact ID) runs under the Hypothesis
+profile (default ci, deterministic). The run prints a verdict table, and writes report.json (the
+canonical result) and report.md into --out (default: report/).
+
+Verdicts: holds, refuted (with the shrunk counterexample and a reproduction line), measured (an
+O(.) constant and its trend), inconclusive, error.
+
+Exit status: 0 when every verdict equals the committed expected verdict of its claim
+(properties/expected.json), 1 when any verdict differs (the CI gate), 2 on a usage or internal
+error (unknown claim ID, unwritable output directory, ...), with one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from model.errors import CheckerError
+from properties.catalog import load_claims
+from properties.engine import ClaimResult
+from properties.expected import load_expected
+from properties.settings import DEFAULT_PROFILE, PROFILES
+from verify.render import markdown, summary_line, table
+from verify.report import build_report, dumps, write_atomic
+from verify.runner import run_claims
+
+__all__ = ["main"]
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(message)
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+        raise _UsageError(message or "") if status else _HelpShown()
+
+
+class _HelpShown(Exception):
+    pass
+
+
+def _parser(stream: TextIO) -> argparse.ArgumentParser:
+    summary, _, rest = (__doc__ or "").partition("\n\n")
+    parser = _Parser(
+        prog="python -m verify",
+        description=summary,
+        epilog=rest.split("\n\n", 1)[1] if "\n\n" in rest else rest,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--list", action="store_true", help="list the registered claims and exit")
+    parser.add_argument("--claims", metavar="ID,ID", help="run only these claims (exact IDs, comma-separated)")
+    parser.add_argument("--seed", type=int, default=0, help="base seed; each claim's seed derives from it (default 0)")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE, help="Hypothesis budget")
+    parser.add_argument("--out", type=Path, default=Path("report"), help="directory for report.json and report.md")
+    parser.add_argument("--json", metavar="PATH", help="also write the JSON report here ('-' for stdout)")
+    parser.add_argument("--expected", type=Path, help="expected-verdicts file (default: the committed one)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress or table, only the summary line")
+    parser.print_help = lambda file=None: stream.write(parser.format_help())  # type: ignore[method-assign]
+    return parser
+
+
+def _list(stream: TextIO) -> None:
+    expected = load_expected()
+    for claim in load_claims():
+        verdict = expected[claim.id].verdict if claim.id in expected else "holds"
+        stream.write(f"{claim.id:8s} {claim.paper_ref:55s} expected {verdict:8s} {claim.statement}\n")
+
+
+def main(argv: list[str] | None = None, *, stream: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the CLI with ``argv``; returns the exit status (never calls ``sys.exit``)."""
+    stream = stream if stream is not None else sys.stdout
+    err = err if err is not None else sys.stderr
+    try:
+        args = _parser(stream).parse_args(argv)
+    except _HelpShown:
+        return 0
+    except _UsageError as exc:
+        err.write(f"verify: usage error: {str(exc).strip()}\n")
+        return 2
+    try:
+        if args.list:
+            _list(stream)
+            return 0
+        ids = [i.strip() for i in args.claims.split(",") if i.strip()] if args.claims else None
+        registry = load_claims()
+        registry.select(ids)  # an unknown ID fails here, before any work
+        expected = load_expected(args.expected)
+        _check_writable(args.out)
+        machine_stdout = args.json == "-"
+        progress_stream = err
+
+        def progress(index: int, total: int, result: ClaimResult) -> None:
+            if not args.quiet:
+                mark = "" if result.as_expected else f"  (expected {result.expected.verdict})"
+                progress_stream.write(
+                    f"[{index:>2}/{total}] {result.id:8s} {result.verdict:12s} {result.seconds:6.1f} s{mark}\n"
+                )
+                progress_stream.flush()
+
+        started_at = dt.datetime.now(dt.timezone.utc)
+        started = time.perf_counter()
+        results = run_claims(ids, seed=args.seed, profile=args.profile, expected=expected, progress=progress)
+        report = build_report(
+            results, seed=args.seed, profile=args.profile, seconds=time.perf_counter() - started, started=started_at
+        )
+        text = dumps(report)
+        write_atomic(args.out / "report.json", text)
+        write_atomic(args.out / "report.md", markdown(report))
+        if args.json and not machine_stdout:
+            write_atomic(Path(args.json), text)
+        if machine_stdout:
+            stream.write(text)
+        elif args.quiet:
+            stream.write(summary_line(report) + "\n")
+        else:
+            stream.write(table(report))
+            stream.write(f"report: {args.out / 'report.json'}, {args.out / 'report.md'}\n")
+        return 0 if not report["summary"]["unexpected"] else 1
+    except CheckerError as exc:
+        err.write(f"verify: {exc}\n")
+        return 2
+    except OSError as exc:
+        err.write(f"verify: cannot write the report: {exc}\n")
+        return 2
+
+
+def _check_writable(directory: Path) -> None:
+    """Fail before running anything if the report directory cannot be created or written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    probe = directory / ".write-probe"
+    probe.write_text("")
+    probe.unlink()
+
+
+def console_main() -> None:
+    """Entry point of the ``onenn-verify`` console script."""
+    sys.exit(main())
