@@ -21,8 +21,8 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from model.errors import InvalidDimension, InvalidParameter, InvalidShape
-from model.prompt import Prompt, as_float_tensor, check_finite
+from model.errors import InvalidParameter, InvalidShape
+from model.prompt import Prompt, as_float_tensor, check_finite, check_size
 
 __all__ = [
     "AttentionLayer",
@@ -134,11 +134,8 @@ def _check_xi(value: float, name: str, *, nonnegative: bool = False) -> float:
 def family_W(xi1: float, xi2: float, d: int, *, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """The two-parameter family W = diag(xi1 I_d, 0, -xi2) of S8, shape (d+2, d+2)."""
     xi1, xi2 = _check_xi(xi1, "xi1"), _check_xi(xi2, "xi2")
-    if int(d) != d or d < 2:
-        raise InvalidDimension(f"the sphere S^(d-1) needs an integer d >= 2, got d = {d!r}")
-    diagonal = torch.cat(
-        [torch.full((int(d),), xi1, dtype=dtype), torch.tensor([0.0, -xi2], dtype=dtype)]
-    )  # (d+2,)
+    d = check_size(d, "d", 2)
+    diagonal = torch.cat([torch.full((int(d),), xi1, dtype=dtype), torch.tensor([0.0, -xi2], dtype=dtype)])  # (d+2,)
     return torch.diag(diagonal)  # (d+2, d+2)
 
 
@@ -179,6 +176,8 @@ class AttentionLayer(nn.Module):
         if H.ndim != 3 or H.shape[1] != self.W.shape[0]:
             raise InvalidShape(f"H must have shape (B, d+2, N+1) with d+2 = {self.W.shape[0]}, got {tuple(H.shape)}")
         check_finite(H, "H")
-        scores = H.transpose(1, 2) @ self.W.to(H.dtype) @ H  # (B, N+1, N+1), [i, j] = h_i^T W h_j
+        if H.dtype != self.W.dtype:
+            raise InvalidParameter(f"H has dtype {H.dtype} but W has {self.W.dtype}")
+        scores = H.transpose(1, 2) @ self.W @ H  # (B, N+1, N+1), [i, j] = h_i^T W h_j
         attention = torch.softmax(scores, dim=1)  # (B, N+1, N+1), each column sums to 1 over keys
         return H @ attention  # (B, d+2, N+1)

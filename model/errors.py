@@ -9,14 +9,14 @@ from __future__ import annotations
 
 __all__ = [
     "CheckerError",
-    "InvalidInput",
-    "InvalidShape",
-    "InvalidDimension",
-    "NonUnitVector",
-    "NonFiniteValue",
     "InvalidDType",
+    "InvalidDimension",
+    "InvalidInput",
     "InvalidLabel",
     "InvalidParameter",
+    "InvalidShape",
+    "NonFiniteValue",
+    "NonUnitVector",
     "UnknownClaim",
     "UnknownFault",
 ]

@@ -55,7 +55,10 @@ def nearest(prompt: Prompt) -> Nearest:
     tau_star = tau.amax(dim=1)  # (B,)
     tied = _tied(tau, tau_star)  # (B, N)
     y = prompt.y.to(torch.float64)  # (B, N)
-    label = (y * tied).sum(dim=1) / tied.sum(dim=1)  # (B,)
+    mean = (y * tied).sum(dim=1) / tied.sum(dim=1)  # (B,)
+    high = torch.where(tied, y, -torch.inf).amax(dim=1)  # (B,)
+    low = torch.where(tied, y, torch.inf).amin(dim=1)  # (B,)
+    label = torch.where(high == low, high, mean)  # tied labels that agree are kept exactly, not re-averaged
     return Nearest(tau, tau_star, tied, label)
 
 

@@ -13,7 +13,7 @@ Assumption 1) or :func:`bounded` (real labels with |y| <= B, as in Theorem 2 / c
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,7 @@ __all__ = [
     "as_float_tensor",
     "bounded",
     "check_finite",
+    "check_size",
     "check_unit_rows",
 ]
 
@@ -61,9 +62,7 @@ def as_float_tensor(value: Any, name: str, *, dtype: torch.dtype | None = None) 
             raise InvalidDType(f"{name} must have dtype float32 or float64, got numpy {value.dtype}")
         value = torch.from_numpy(np.ascontiguousarray(value))
     elif not isinstance(value, torch.Tensor):
-        raise InvalidDType(
-            f"{name} must be a torch.Tensor or numpy.ndarray, got {type(value).__name__}"
-        )
+        raise InvalidDType(f"{name} must be a torch.Tensor or numpy.ndarray, got {type(value).__name__}")
     if value.dtype not in FLOAT_DTYPES:
         raise InvalidDType(f"{name} must have dtype float32 or float64, got {value.dtype}")
     if dtype is not None:
@@ -79,9 +78,22 @@ def check_finite(value: torch.Tensor, name: str) -> None:
         raise NonFiniteValue(f"{name} contains {float(value[index])} at index {index}")
 
 
-def check_unit_rows(value: torch.Tensor, name: str) -> None:
+def check_size(value: Any, name: str, minimum: int) -> int:
+    """Return ``value`` as an int if it is an integer >= ``minimum``; else a named error.
+
+    Bad N or d raise :class:`InvalidDimension` (the paper's setup needs N >= 1, d >= 2); other
+    sizes raise :class:`InvalidParameter`. Floats, inf, NaN, None and bool are not integers.
+    """
+    is_integer = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if not is_integer or value < minimum:
+        error = InvalidDimension if name in ("N", "d") else InvalidParameter
+        raise error(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_unit_rows(value: torch.Tensor, name: str, tol: float | None = None) -> None:
     """Raise :class:`NonUnitVector` unless every vector on the last axis has norm 1 (see UNIT_NORM_TOL)."""
-    tol = UNIT_NORM_TOL[value.dtype]
+    tol = UNIT_NORM_TOL[value.dtype] if tol is None else tol
     norms = torch.linalg.vector_norm(value.to(torch.float64), dim=-1)
     defect = (norms - 1.0).abs()
     if bool((defect > tol).any()):
@@ -136,14 +148,17 @@ def bounded(bound: float) -> LabelSpace:
 class Prompt:
     """A batch of B prompts: ``x`` (B, N, d) examples, ``y`` (B, N) labels, ``xq`` (B, d) queries.
 
-    Construction validates everything (see module docstring) and converts numpy arrays to tensors;
-    ``x``, ``y`` and ``xq`` share one dtype, float32 or float64.
+    Construction validates everything (see module docstring) and copies the arrays into tensors it
+    owns (mutating the inputs afterwards cannot bypass validation); ``x``, ``y`` and ``xq`` share one
+    dtype, float32 or float64. ``unit_tol`` overrides the dtype's unit-norm tolerance; it is only
+    needed to upcast points that were rounded in a lower precision (see :meth:`to`).
     """
 
     x: torch.Tensor
     y: torch.Tensor
     xq: torch.Tensor
     labels: LabelSpace = BINARY
+    unit_tol: float | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         x = as_float_tensor(self.x, "x")
@@ -168,12 +183,12 @@ class Prompt:
             raise InvalidShape(f"xq must have shape (B, d) = {(batch, d)}, got {tuple(xq.shape)}")
         for value, name in ((x, "x"), (y, "y"), (xq, "xq")):
             check_finite(value, name)
-        check_unit_rows(x, "x")
-        check_unit_rows(xq, "xq")
+        check_unit_rows(x, "x", self.unit_tol)
+        check_unit_rows(xq, "xq", self.unit_tol)
         self.labels.validate(y)
-        object.__setattr__(self, "x", x)
-        object.__setattr__(self, "y", y)
-        object.__setattr__(self, "xq", xq)
+        object.__setattr__(self, "x", x.detach().clone())
+        object.__setattr__(self, "y", y.detach().clone())
+        object.__setattr__(self, "xq", xq.detach().clone())
 
     @property
     def batch(self) -> int:
@@ -192,5 +207,12 @@ class Prompt:
         return self.x.dtype
 
     def to(self, dtype: torch.dtype) -> Prompt:
-        """The same prompts in another float dtype (re-validated: float32 rounding stays on the sphere)."""
-        return Prompt(self.x.to(dtype), self.y.to(dtype), self.xq.to(dtype), self.labels)
+        """The same prompts in another float dtype.
+
+        Points keep the unit-norm tolerance of the coarser of the two dtypes: a float32 prompt
+        upcast to float64 is still only float32-accurate, and is accepted as such.
+        """
+        if dtype not in FLOAT_DTYPES:
+            raise InvalidDType(f"dtype must be float32 or float64, got {dtype}")
+        tol = max(UNIT_NORM_TOL[dtype], UNIT_NORM_TOL[self.dtype], self.unit_tol or 0.0)
+        return Prompt(self.x.to(dtype), self.y.to(dtype), self.xq.to(dtype), self.labels, unit_tol=tol)

@@ -178,7 +178,7 @@ def run_claim(
         verdict = "inconclusive"
         evidence = _property_evidence(claim, recorder, derived)
         evidence["reason"] = f"{type(exc).__name__}: {exc}"
-    except Exception as exc:  # noqa: BLE001 - any other exception is the verdict 'error'
+    except Exception as exc:
         call, _ = _notes(exc)
         verdict = "error"
         evidence = _property_evidence(claim, recorder, derived)

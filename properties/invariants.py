@@ -28,7 +28,7 @@ from properties.strategies import (
     prompts_with_weights,
     weight_matrices,
 )
-from properties.tolerances import EPS32, EPS64, prediction_slack, score_error, summation_slack
+from properties.tolerances import EPS32, EPS64, prediction_slack, score_error, summation_slack, weights_slack
 
 SECTION = "Model invariants"
 CITE = "[LCG24] §2 model definition (S2)"
@@ -39,7 +39,9 @@ def _W(W_np: np.ndarray, dtype: torch.dtype = torch.float64) -> torch.Tensor:
 
 
 def _error(prompt: Prompt, W: torch.Tensor, *, eps: float = EPS64) -> torch.Tensor:
-    return score_error(abs_scores(attention.embed(prompt).to(torch.float64), W.to(torch.float64)), prompt.d + 2, eps=eps)
+    return score_error(
+        abs_scores(attention.embed(prompt).to(torch.float64), W.to(torch.float64)), prompt.d + 2, eps=eps
+    )
 
 
 def _gap(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -154,13 +156,17 @@ def family_formula_matches_model(prompt: Prompt, xi: tuple[float, float]) -> Non
     W = attention.family_W(xi1, xi2, prompt.d)
     full = attention.predict(prompt, W)
     closed = attention.family_predict(prompt, xi1, xi2)
-    gap = max(_gap(full.y_hat, closed.y_hat), _gap(full.weights, closed.weights))
+    gap_y, gap_w = _gap(full.y_hat, closed.y_hat), _gap(full.weights, closed.weights)
     norm_defect = float((prompt.xq.pow(2).sum() - 1.0).abs())  # the closed form uses ||x_q|| = 1
     error = 2 * _error(prompt, W) + xi1 * norm_defect
-    values = torch.cat([value_row(prompt), torch.ones_like(value_row(prompt))], dim=0)
-    weights = torch.cat([full.weights, full.weights], dim=0)
-    slack = float(prediction_slack(weights, values, error.repeat(2), max(prompt.labels.bound, 1.0)).max())
-    check(gap <= slack, margin=slack - gap, message=f"closed form differs by {gap:.3g} > {slack:.3g} at xi = ({xi1!r}, {xi2!r})")
+    slack_y = float(prediction_slack(full.weights, value_row(prompt), error, prompt.labels.bound)[0])
+    slack_w = float(weights_slack(full.weights, error)[0])
+    check(
+        gap_y <= slack_y and gap_w <= slack_w,
+        margin=min(slack_y - gap_y, slack_w - gap_w),
+        message=f"closed form differs by {gap_y:.3g} in y_hat (slack {slack_y:.3g}) and {gap_w:.3g} in the "
+        f"weights (slack {slack_w:.3g}) at xi = ({xi1!r}, {xi2!r})",
+    )
 
 
 @st.composite
@@ -172,7 +178,11 @@ def _prompt_factors(draw: Any) -> tuple[Prompt, np.ndarray, np.ndarray]:
     entries = st.floats(-scale, scale)
     from hypothesis.extra.numpy import arrays
 
-    return prompt, draw(arrays(np.float64, (rank, size), elements=entries)), draw(arrays(np.float64, (rank, size), elements=entries))
+    return (
+        prompt,
+        draw(arrays(np.float64, (rank, size), elements=entries)),
+        draw(arrays(np.float64, (rank, size), elements=entries)),
+    )
 
 
 @claim("M7", section=SECTION, given={"case": _prompt_factors()})
@@ -231,4 +241,8 @@ def finite_at_large_logits(case: tuple[Prompt, np.ndarray]) -> None:
     finite = all(bool(torch.isfinite(t).all()) for t in [*outputs, layer])
     size = max(float(outputs[0].abs().max()), float(outputs[2].abs().max())) if finite else float("inf")
     limit = prompt.labels.bound * (1.0 + 4 * summation_slack(prompt.n, 1.0, eps=EPS32))
-    check(finite and size <= limit, margin=limit - size, message=f"finite {finite}, |y_hat| = {size!r} vs B = {prompt.labels.bound:g}")
+    check(
+        finite and size <= limit,
+        margin=limit - size,
+        message=f"finite {finite}, |y_hat| = {size!r} vs B = {prompt.labels.bound:g}",
+    )

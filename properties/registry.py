@@ -183,9 +183,7 @@ class Registry:
         try:
             return self._claims[claim_id]
         except KeyError:
-            raise UnknownClaim(
-                f"no claim with ID {claim_id!r}; known IDs: {', '.join(self._claims)}"
-            ) from None
+            raise UnknownClaim(f"no claim with ID {claim_id!r}; known IDs: {', '.join(self._claims)}") from None
 
     def select(self, claim_ids: Sequence[str] | None) -> list[Claim]:
         """The claims with these exact IDs (all claims for ``None``), in registry order."""

@@ -21,7 +21,7 @@ __all__ = ["DEFAULT_PROFILE", "PROFILES", "profile_settings", "selected_profile"
 
 _SUPPRESSED = (HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much)
 
-_COMMON = dict(
+_COMMON = settings(
     database=None,
     deadline=None,
     derandomize=True,
@@ -31,9 +31,9 @@ _COMMON = dict(
 )
 
 PROFILES: dict[str, settings] = {
-    "ci": settings(max_examples=150, **_COMMON),
-    "thorough": settings(max_examples=1500, **_COMMON),
-    "quick": settings(max_examples=60, **_COMMON),
+    "ci": settings(_COMMON, max_examples=150),
+    "thorough": settings(_COMMON, max_examples=1500),
+    "quick": settings(_COMMON, max_examples=60),
 }
 
 DEFAULT_PROFILE = "ci"

@@ -24,6 +24,7 @@ import math
 from typing import Any
 
 import numpy as np
+import torch
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -56,7 +57,8 @@ __all__ = [
 XI_MAX = 1e4
 #: Size range of the long prompts.
 LARGE_N = (256, 512)
-#: Near-tie gaps (in tau) the tie strategy tries first; down to 1e-12.
+#: Near-tie gaps (in tau) the tie strategy tries first; a drawn gap lies in [1e-12, 1e-3] (or is 0),
+#: well above model.nearest.TIE_TOL = 3.6e-15, so a near-tie is never mistaken for a tie.
 NEAR_TIE_GAPS = (0.0, 1e-12, 1e-9, 1e-6, 1e-3)
 #: Cap radii of the clustered prompts.
 CLUSTER_RADII = (1e-1, 1e-3, 1e-6, 1e-9)
@@ -65,8 +67,11 @@ _SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
 
 
 def _check_int(name: str, value: int, minimum: int, maximum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
-        maximum is not None and value > maximum
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < minimum
+        or (maximum is not None and value > maximum)
     ):
         upper = "" if maximum is None else f" and <= {maximum}"
         raise InvalidParameter(f"{name} must be an integer >= {minimum}{upper}, got {value!r}")
@@ -92,14 +97,14 @@ def _gaussian_sphere(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
 
 def _orthonormal_to(rng: np.random.Generator, q: np.ndarray) -> np.ndarray:
     """A unit vector orthogonal to the unit vector q (Gram-Schmidt, twice for accuracy)."""
-    u = rng.standard_normal(q.shape[0])
+    u = rng.standard_normal((q.shape[0],))
     for _ in range(2):
         u = u - (u @ q) * q
-    norm = np.linalg.norm(u)
+    norm = float(np.linalg.norm(u))
     if norm < 1e-8:  # u was (nearly) parallel to q: take a coordinate axis instead
         axis = np.eye(q.shape[0])[int(np.argmin(np.abs(q)))]
         u = axis - (axis @ q) * q
-        norm = np.linalg.norm(u)
+        norm = float(np.linalg.norm(u))
     return u / norm
 
 
@@ -127,14 +132,18 @@ def _labels(draw: Any, n: int, space: LabelSpace) -> np.ndarray:
 
 
 @st.composite
-def unit_vectors(draw: Any, *, d: int) -> np.ndarray:
-    """A point of S^{d-1} from d bounded coordinates, normalised; shrinks to e_1."""
-    _check_int("d", d, 2)
+def _unit_vector(draw: Any, d: int) -> np.ndarray:
     coords = np.array(draw(st.lists(st.floats(-1.0, 1.0), min_size=d, max_size=d)), dtype=np.float64)
     norm = float(np.linalg.norm(coords))
     if norm < 1e-6:
         return np.eye(d)[0]
     return coords / norm
+
+
+def unit_vectors(*, d: int) -> st.SearchStrategy[np.ndarray]:
+    """A point of S^{d-1} from d bounded coordinates, normalised; shrinks to e_1."""
+    _check_int("d", d, 2)
+    return _unit_vector(d)
 
 
 def _space(draw: Any, labels: LabelSpace | None) -> LabelSpace:
@@ -148,74 +157,98 @@ def _prompt(draw: Any, x: np.ndarray, q: np.ndarray, space: LabelSpace, *, shuff
         order = draw(st.permutations(list(range(n))))
         x = x[order]
     y = draw(_labels(n, space))
-    return Prompt(x[None].copy(), y[None], q[None].copy(), space)
+    return Prompt(torch.from_numpy(x[None].copy()), torch.from_numpy(y[None]), torch.from_numpy(q[None].copy()), space)
 
 
 # --- prompt families -----------------------------------------------------------------------------------
+# Each public family validates its arguments when called (not at draw time) and returns a private
+# composite strategy that does the drawing.
+
+
+def _sizes(n_min: int, n_max: int, d_max: int, labels: LabelSpace | None) -> None:
+    _check_int("n_max", n_max, n_min)
+    _check_int("d_max", d_max, 2)
+    _check_labels(labels)
+
+
+def _check_flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidParameter(f"{name} must be True or False, got {value!r}")
+    return value
 
 
 @st.composite
-def uniform_prompts(draw: Any, *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None) -> Prompt:
-    """Assumption 1's law: x_1..x_{N+1} iid uniform on S^{d-1} (from a drawn seed), drawn labels."""
-    _check_int("n_max", n_max, 1)
-    _check_int("d_max", d_max, 2)
-    space = _space(draw, _check_labels(labels))
+def _uniform(draw: Any, n_max: int, d_max: int, labels: LabelSpace | None) -> Prompt:
+    space = _space(draw, labels)
     n = draw(st.integers(1, n_max))
     d = draw(st.integers(2, d_max))
     points = _gaussian_sphere(np.random.default_rng(draw(_SEEDS)), n + 1, d)
     return _prompt(draw, points[:n], points[n], space, shuffle=False)
 
 
-@st.composite
-def single_example_prompts(draw: Any, *, d_max: int = 8, labels: LabelSpace | None = None) -> Prompt:
+def uniform_prompts(*, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None) -> st.SearchStrategy[Prompt]:
+    """Assumption 1's law: x_1..x_{N+1} iid uniform on S^{d-1} (from a drawn seed), drawn labels."""
+    _sizes(1, n_max, d_max, labels)
+    return _uniform(n_max, d_max, labels)
+
+
+def single_example_prompts(*, d_max: int = 8, labels: LabelSpace | None = None) -> st.SearchStrategy[Prompt]:
     """N = 1: one example and the query."""
-    return draw(uniform_prompts(n_max=1, d_max=d_max, labels=labels))
+    _sizes(1, 1, d_max, labels)
+    return _uniform(1, d_max, labels)
 
 
 @st.composite
-def circle_prompts(draw: Any, *, n_max: int = 16, labels: LabelSpace | None = None) -> Prompt:
-    """d = 2: points on the circle at drawn angles (exact angles 0, pi/2, pi are likely)."""
-    _check_int("n_max", n_max, 1)
-    space = _space(draw, _check_labels(labels))
+def _circle(draw: Any, n_max: int, labels: LabelSpace | None) -> Prompt:
+    space = _space(draw, labels)
     n = draw(st.integers(1, n_max))
     angles = np.array(draw(st.lists(st.floats(-math.pi, math.pi), min_size=n + 1, max_size=n + 1)))
     points = np.stack([np.cos(angles), np.sin(angles)], axis=1)
     return _prompt(draw, points[:n], points[n], space, shuffle=False)
 
 
+def circle_prompts(*, n_max: int = 16, labels: LabelSpace | None = None) -> st.SearchStrategy[Prompt]:
+    """d = 2: points on the circle at drawn angles (exact angles 0, pi/2, pi are likely)."""
+    _sizes(1, n_max, 2, labels)
+    return _circle(n_max, labels)
+
+
 @st.composite
-def tied_prompts(draw: Any, *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None) -> Prompt:
-    """Two nearest neighbours at an exact tie (gap 0, mirror images about the query axis) or a
-    near-tie with gap down to 1e-12 in tau, above every other example; examples in a drawn order."""
-    _check_int("n_max", n_max, 2)
-    space = _space(draw, _check_labels(labels))
+def _tied(draw: Any, n_max: int, d_max: int, labels: LabelSpace | None) -> Prompt:
+    space = _space(draw, labels)
     n = draw(st.integers(2, n_max))
     d = draw(st.integers(2, d_max))
     rng = np.random.default_rng(draw(_SEEDS))
     q = _gaussian_sphere(rng, 1, d)[0]
     rest = _gaussian_sphere(rng, n - 2, d) if n > 2 else np.zeros((0, d))
-    floor = float((rest @ q).max()) if n > 2 else -1.0
-    gap = draw(st.one_of(st.sampled_from(NEAR_TIE_GAPS), st.floats(0.0, 1e-3)))
-    # tau* strictly above the other examples' taus (and the near-tie partner above them too)
-    tau_star = draw(st.floats(0.0, 1.0, exclude_max=True).map(lambda s: floor + (1.0 - floor) * (0.5 + 0.5 * s)))
+    floor = float((rest @ q).max()) if n > 2 else -1.0  # the best tau among the other examples
+    room = 1.0 - floor  # the tied pair must fit strictly between floor and 1
+    gap = draw(st.one_of(st.sampled_from(NEAR_TIE_GAPS), st.floats(NEAR_TIE_GAPS[1], NEAR_TIE_GAPS[-1])))
+    gap = min(gap, room / 4)  # the near-tie partner stays above the other examples
+    share = draw(st.floats(0.5, 1.0, exclude_max=True))
+    tau_star = floor + gap + (room - gap) * share  # in (floor + gap, 1)
     u = _orthonormal_to(rng, q)
     first = _at_tau(q, u, tau_star)
     if gap == 0.0:
         second = 2.0 * tau_star * q - first  # the mirror image about the query axis: the same tau
     else:
-        second = _at_tau(q, _orthonormal_to(rng, q), max(tau_star - gap, floor))
+        second = _at_tau(q, _orthonormal_to(rng, q), tau_star - gap)
     return _prompt(draw, np.vstack([_unit(first), _unit(second), rest]), q, space)
 
 
+def tied_prompts(*, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None) -> st.SearchStrategy[Prompt]:
+    """Two nearest neighbours at an exact tie (gap 0: mirror images about the query axis) or a
+    near-tie with gap 1e-12..1e-3 in tau, both above every other example; examples in a drawn order."""
+    _sizes(2, n_max, d_max, labels)
+    return _tied(n_max, d_max, labels)
+
+
 @st.composite
-def duplicated_prompts(draw: Any, *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None) -> Prompt:
-    """Exact duplicates among the examples (the nearest neighbour included), labels drawn independently."""
-    _check_int("n_max", n_max, 2)
-    space = _space(draw, _check_labels(labels))
+def _duplicated(draw: Any, n_max: int, d_max: int, labels: LabelSpace | None) -> Prompt:
+    space = _space(draw, labels)
     n = draw(st.integers(2, n_max))
     d = draw(st.integers(2, d_max))
-    rng = np.random.default_rng(draw(_SEEDS))
-    points = _gaussian_sphere(rng, n + 1, d)
+    points = _gaussian_sphere(np.random.default_rng(draw(_SEEDS)), n + 1, d)
     x, q = points[:n], points[n]
     copies = draw(st.integers(1, n - 1))
     source = int(np.argmax(x @ q)) if draw(st.booleans()) else draw(st.integers(0, n - 1))
@@ -223,21 +256,34 @@ def duplicated_prompts(draw: Any, *, n_max: int = 16, d_max: int = 8, labels: La
     return _prompt(draw, x, q, space)
 
 
+def duplicated_prompts(
+    *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None
+) -> st.SearchStrategy[Prompt]:
+    """Exact duplicates among the examples (the nearest neighbour included), labels drawn independently."""
+    _sizes(2, n_max, d_max, labels)
+    return _duplicated(n_max, d_max, labels)
+
+
 @st.composite
-def query_on_example_prompts(draw: Any, *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None) -> Prompt:
-    """The query equals one of the examples exactly (tau* = ||x_q||^2 = 1 up to rounding)."""
-    space = _space(draw, _check_labels(labels))
+def _query_on_example(draw: Any, n_max: int, d_max: int, labels: LabelSpace | None) -> Prompt:
+    space = _space(draw, labels)
     n = draw(st.integers(1, n_max))
     d = draw(st.integers(2, d_max))
     x = _gaussian_sphere(np.random.default_rng(draw(_SEEDS)), n, d)
     return _prompt(draw, x, x[draw(st.integers(0, n - 1))].copy(), space)
 
 
+def query_on_example_prompts(
+    *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None
+) -> st.SearchStrategy[Prompt]:
+    """The query equals one of the examples exactly (tau* = ||x_q||^2 = 1 up to rounding)."""
+    _sizes(1, n_max, d_max, labels)
+    return _query_on_example(n_max, d_max, labels)
+
+
 @st.composite
-def antipodal_prompts(draw: Any, *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None) -> Prompt:
-    """Antipodal pairs x_k = -x_j among the examples, and possibly the query antipodal to an example."""
-    _check_int("n_max", n_max, 2)
-    space = _space(draw, _check_labels(labels))
+def _antipodal(draw: Any, n_max: int, d_max: int, labels: LabelSpace | None) -> Prompt:
+    space = _space(draw, labels)
     n = draw(st.integers(2, n_max))
     d = draw(st.integers(2, d_max))
     rng = np.random.default_rng(draw(_SEEDS))
@@ -247,10 +293,17 @@ def antipodal_prompts(draw: Any, *, n_max: int = 16, d_max: int = 8, labels: Lab
     return _prompt(draw, x, q.copy(), space)
 
 
+def antipodal_prompts(
+    *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None
+) -> st.SearchStrategy[Prompt]:
+    """Antipodal pairs x_k = -x_j among the examples, and possibly the query antipodal to an example."""
+    _sizes(2, n_max, d_max, labels)
+    return _antipodal(n_max, d_max, labels)
+
+
 @st.composite
-def clustered_prompts(draw: Any, *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None) -> Prompt:
-    """Examples and query in a cap of radius 1e-1 down to 1e-9: near-ties everywhere."""
-    space = _space(draw, _check_labels(labels))
+def _clustered(draw: Any, n_max: int, d_max: int, labels: LabelSpace | None) -> Prompt:
+    space = _space(draw, labels)
     n = draw(st.integers(1, n_max))
     d = draw(st.integers(2, d_max))
     rng = np.random.default_rng(draw(_SEEDS))
@@ -260,32 +313,49 @@ def clustered_prompts(draw: Any, *, n_max: int = 16, d_max: int = 8, labels: Lab
     return _prompt(draw, points[:n], points[n], space, shuffle=False)
 
 
+def clustered_prompts(
+    *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None
+) -> st.SearchStrategy[Prompt]:
+    """Examples and query in a cap of radius 1e-1 down to 1e-9: near-ties everywhere."""
+    _sizes(1, n_max, d_max, labels)
+    return _clustered(n_max, d_max, labels)
+
+
 @st.composite
-def large_prompts(draw: Any, *, d_max: int = 8, labels: LabelSpace | None = None) -> Prompt:
-    """Long prompts, N in [256, 512], uniform points."""
-    space = _space(draw, _check_labels(labels))
+def _large(draw: Any, d_max: int, labels: LabelSpace | None) -> Prompt:
+    space = _space(draw, labels)
     n = draw(st.integers(*LARGE_N))
     d = draw(st.integers(2, d_max))
     points = _gaussian_sphere(np.random.default_rng(draw(_SEEDS)), n + 1, d)
     return _prompt(draw, points[:n], points[n], space, shuffle=False)
 
 
+def large_prompts(*, d_max: int = 8, labels: LabelSpace | None = None) -> st.SearchStrategy[Prompt]:
+    """Long prompts, N in [256, 512], uniform points."""
+    _sizes(1, 1, d_max, labels)
+    return _large(d_max, labels)
+
+
 def adversarial_prompts(
     *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None, large: bool = True
 ) -> st.SearchStrategy[Prompt]:
-    """The adversarial families, simplest first (see the module docstring)."""
-    _check_int("n_max", n_max, 2)
-    _check_int("d_max", d_max, 2)
-    _check_labels(labels)
-    families = [
-        single_example_prompts(d_max=d_max, labels=labels),
-        circle_prompts(n_max=n_max, labels=labels),
-        tied_prompts(n_max=n_max, d_max=d_max, labels=labels),
-        duplicated_prompts(n_max=n_max, d_max=d_max, labels=labels),
-        query_on_example_prompts(n_max=n_max, d_max=d_max, labels=labels),
-        antipodal_prompts(n_max=n_max, d_max=d_max, labels=labels),
-        clustered_prompts(n_max=n_max, d_max=d_max, labels=labels),
-    ]
+    """The adversarial families, simplest first (see the module docstring).
+
+    With ``n_max = 1`` only the families that fit one example remain (N = 1, circle, query on it,
+    clusters, and the long prompts if ``large``).
+    """
+    _sizes(1, n_max, d_max, labels)
+    _check_flag("large", large)
+    families = [single_example_prompts(d_max=d_max, labels=labels), circle_prompts(n_max=n_max, labels=labels)]
+    if n_max >= 2:
+        families += [
+            tied_prompts(n_max=n_max, d_max=d_max, labels=labels),
+            duplicated_prompts(n_max=n_max, d_max=d_max, labels=labels),
+        ]
+    families.append(query_on_example_prompts(n_max=n_max, d_max=d_max, labels=labels))
+    if n_max >= 2:
+        families.append(antipodal_prompts(n_max=n_max, d_max=d_max, labels=labels))
+    families.append(clustered_prompts(n_max=n_max, d_max=d_max, labels=labels))
     if large:
         families.append(large_prompts(d_max=d_max, labels=labels))
     return st.one_of(*families)
@@ -304,41 +374,46 @@ def prompts(
 # --- parameters and matrices --------------------------------------------------------------------
 
 
+def _check_real(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidParameter(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
 def _xi(lo: float, hi: float) -> st.SearchStrategy[float]:
-    """Extremes first, then log-uniform magnitudes 1e-3..1e4 of either sign, then any float."""
+    """Extremes first, then log-uniform magnitudes 1e-3..1e4 of either sign in range, then any float."""
     extremes = [v for v in (0.0, 1.0, hi, lo) if lo <= v <= hi]
-    magnitudes = st.floats(-3.0, 4.0).map(lambda e: 10.0**e)
-    signed = st.tuples(st.sampled_from([1.0, -1.0]), magnitudes).map(lambda t: t[0] * t[1])
-    return st.one_of(
-        st.sampled_from(extremes),
-        signed.filter(lambda v: lo <= v <= hi),
-        st.floats(lo, hi, allow_nan=False),
-    )
+    branches = [st.sampled_from(extremes), st.floats(lo, hi, allow_nan=False)]
+    if hi >= 1e-3 or lo <= -1e-3:  # some magnitude in [1e-3, 1e4] lies in range
+        magnitudes = st.floats(-3.0, 4.0).map(lambda e: 10.0**e)
+        signed = st.tuples(st.sampled_from([1.0, -1.0]), magnitudes).map(lambda t: t[0] * t[1])
+        branches.insert(1, signed.filter(lambda v: lo <= v <= hi))
+    return st.one_of(*branches)
 
 
 def family_params(
     *, xi1_max: float = XI_MAX, xi2_min: float = -XI_MAX, xi2_max: float = XI_MAX
 ) -> st.SearchStrategy[tuple[float, float]]:
     """(xi1, xi2) with 0 <= xi1 <= xi1_max and xi2_min <= xi2 <= xi2_max, extremes tried first."""
-    for name, value in (("xi1_max", xi1_max), ("xi2_min", xi2_min), ("xi2_max", xi2_max)):
-        if not math.isfinite(value):
-            raise InvalidParameter(f"{name} must be finite, got {value!r}")
-    if xi1_max < 0 or xi2_min > xi2_max:
-        raise InvalidParameter(
-            f"need xi1_max >= 0 and xi2_min <= xi2_max, got {xi1_max!r}, {xi2_min!r}, {xi2_max!r}"
-        )
+    xi1_max = _check_real("xi1_max", xi1_max)
+    xi2_min = _check_real("xi2_min", xi2_min)
+    xi2_max = _check_real("xi2_max", xi2_max)
+    if xi1_max < 0:
+        raise InvalidParameter(f"xi1_max must be >= 0 (the claims take xi1 >= 0), got {xi1_max!r}")
+    if xi2_min > xi2_max:
+        raise InvalidParameter(f"xi2_min must be <= xi2_max, got xi2_min = {xi2_min!r} > xi2_max = {xi2_max!r}")
     return st.tuples(_xi(0.0, xi1_max), _xi(xi2_min, xi2_max))
 
 
-@st.composite
-def weight_matrices(draw: Any, *, d: int, max_abs: float = XI_MAX) -> np.ndarray:
-    """A (d+2, d+2) float64 key-query matrix: zero, a family member, diagonal, or dense.
+def _check_max_abs(max_abs: object) -> float:
+    value = _check_real("max_abs", max_abs)
+    if value <= 0:
+        raise InvalidParameter(f"max_abs must be > 0, got {max_abs!r}")
+    return value
 
-    Entries are bounded by ``max_abs`` (up to 1e4: logits of order 1e4 and beyond).
-    """
-    _check_int("d", d, 2)
-    if not (math.isfinite(max_abs) and max_abs > 0):
-        raise InvalidParameter(f"max_abs must be finite and > 0, got {max_abs!r}")
+
+@st.composite
+def _weights(draw: Any, d: int, max_abs: float) -> np.ndarray:
     size = d + 2
     scale = draw(st.sampled_from([v for v in (1.0, 10.0, 1e2, 1e3, 1e4) if v <= max_abs] or [max_abs]))
     entries = st.floats(-scale, scale, allow_nan=False)
@@ -353,19 +428,32 @@ def weight_matrices(draw: Any, *, d: int, max_abs: float = XI_MAX) -> np.ndarray
     return draw(arrays(np.float64, (size, size), elements=entries))
 
 
-@st.composite
-def prompts_with_weights(
-    draw: Any, *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None, max_abs: float = XI_MAX
-) -> tuple[Prompt, np.ndarray]:
-    """A prompt and a key-query matrix of matching size."""
-    prompt = draw(prompts(n_max=n_max, d_max=d_max, labels=labels))
-    return prompt, draw(weight_matrices(d=prompt.d, max_abs=max_abs))
+def weight_matrices(*, d: int, max_abs: float = XI_MAX) -> st.SearchStrategy[np.ndarray]:
+    """A (d+2, d+2) float64 key-query matrix: zero, a family member, diagonal, or dense.
 
-
-@st.composite
-def orthogonal_matrices(draw: Any, *, d: int) -> np.ndarray:
-    """A d x d orthogonal matrix: identity, a signed permutation (exact), a reflection, or Haar-like."""
+    Entries are bounded by ``max_abs`` (up to 1e4: logits of order 1e4 and beyond).
+    """
     _check_int("d", d, 2)
+    return _weights(d, _check_max_abs(max_abs))
+
+
+@st.composite
+def _prompt_and_weight(
+    draw: Any, prompt_strategy: st.SearchStrategy[Prompt], max_abs: float
+) -> tuple[Prompt, np.ndarray]:
+    prompt = draw(prompt_strategy)
+    return prompt, draw(_weights(prompt.d, max_abs))
+
+
+def prompts_with_weights(
+    *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None, max_abs: float = XI_MAX
+) -> st.SearchStrategy[tuple[Prompt, np.ndarray]]:
+    """A prompt (from :func:`prompts`) and a key-query matrix of matching size."""
+    return _prompt_and_weight(prompts(n_max=n_max, d_max=d_max, labels=labels), _check_max_abs(max_abs))
+
+
+@st.composite
+def _orthogonal(draw: Any, d: int) -> np.ndarray:
     kind = draw(st.sampled_from(["identity", "signed_permutation", "reflection", "random"]))
     if kind == "identity":
         return np.eye(d)
@@ -379,3 +467,9 @@ def orthogonal_matrices(draw: Any, *, d: int) -> np.ndarray:
     rng = np.random.default_rng(draw(_SEEDS))
     q, r = np.linalg.qr(rng.standard_normal((d, d)))
     return q * np.sign(np.diag(r))
+
+
+def orthogonal_matrices(*, d: int) -> st.SearchStrategy[np.ndarray]:
+    """A d x d orthogonal matrix: identity, a signed permutation (exact), a reflection, or Haar-like."""
+    _check_int("d", d, 2)
+    return _orthogonal(d)

@@ -24,6 +24,7 @@ __all__ = [
     "prediction_slack",
     "score_error",
     "summation_slack",
+    "weights_slack",
 ]
 
 EPS64 = float(torch.finfo(torch.float64).eps)  # 2.2e-16
@@ -72,6 +73,14 @@ def prediction_slack(
     return ROUNDING_SAFETY * (2.0 * torch.as_tensor(error, dtype=torch.float64) * dispersion) + (
         summation_slack(n, bound, eps=eps)
     )
+
+
+def weights_slack(weights: torch.Tensor, error: torch.Tensor | float, *, eps: float = EPS64) -> torch.Tensor:
+    """Bound on max_j |dq_j| when each score has error <= ``error``: |dq_j| <= 2 e q_j, plus rounding, (B,)."""
+    weights = weights.to(torch.float64)
+    n = weights.shape[1] - 1
+    largest = weights.amax(dim=1)  # (B,)
+    return ROUNDING_SAFETY * (2.0 * torch.as_tensor(error, dtype=torch.float64) * largest + (n + 2) * eps)
 
 
 def exp_slack(value: torch.Tensor | float, argument_size: float) -> torch.Tensor:

@@ -1,2 +1,7 @@
 """``python -m verify``: see :mod:`verify.cli`."""
-import sys; from verify.cli import main; sys.exit(main())  # noqa: E702
+
+import sys
+
+from verify.cli import main
+
+sys.exit(main())

@@ -28,7 +28,7 @@ from model.errors import CheckerError
 from properties.catalog import load_claims
 from properties.engine import ClaimResult
 from properties.expected import load_expected
-from properties.settings import DEFAULT_PROFILE, PROFILES
+from properties.settings import PROFILES, selected_profile
 from verify.render import markdown, summary_line, table
 from verify.report import build_report, dumps, write_atomic
 from verify.runner import run_claims
@@ -41,6 +41,11 @@ class _UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    stream: TextIO = sys.stdout
+
+    def print_help(self, file: object = None) -> None:
+        self.stream.write(self.format_help())
+
     def error(self, message: str) -> None:  # type: ignore[override]
         raise _UsageError(message)
 
@@ -63,12 +68,14 @@ def _parser(stream: TextIO) -> argparse.ArgumentParser:
     parser.add_argument("--list", action="store_true", help="list the registered claims and exit")
     parser.add_argument("--claims", metavar="ID,ID", help="run only these claims (exact IDs, comma-separated)")
     parser.add_argument("--seed", type=int, default=0, help="base seed; each claim's seed derives from it (default 0)")
-    parser.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE, help="Hypothesis budget")
+    parser.add_argument(
+        "--profile", choices=sorted(PROFILES), default=None, help="Hypothesis budget (default: $ONENN_PROFILE or ci)"
+    )
     parser.add_argument("--out", type=Path, default=Path("report"), help="directory for report.json and report.md")
     parser.add_argument("--json", metavar="PATH", help="also write the JSON report here ('-' for stdout)")
     parser.add_argument("--expected", type=Path, help="expected-verdicts file (default: the committed one)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress or table, only the summary line")
-    parser.print_help = lambda file=None: stream.write(parser.format_help())  # type: ignore[method-assign]
+    parser.stream = stream
     return parser
 
 
@@ -95,6 +102,7 @@ def main(argv: list[str] | None = None, *, stream: TextIO | None = None, err: Te
             _list(stream)
             return 0
         ids = [i.strip() for i in args.claims.split(",") if i.strip()] if args.claims else None
+        args.profile = args.profile or selected_profile()
         registry = load_claims()
         registry.select(ids)  # an unknown ID fails here, before any work
         expected = load_expected(args.expected)
@@ -110,7 +118,7 @@ def main(argv: list[str] | None = None, *, stream: TextIO | None = None, err: Te
                 )
                 progress_stream.flush()
 
-        started_at = dt.datetime.now(dt.timezone.utc)
+        started_at = dt.datetime.now(dt.UTC)
         started = time.perf_counter()
         results = run_claims(ids, seed=args.seed, profile=args.profile, expected=expected, progress=progress)
         report = build_report(

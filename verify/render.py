@@ -68,10 +68,16 @@ def table(report: dict[str, Any]) -> str:
         if not entry["as_expected"]:
             verdict = f"{verdict} (expected {entry['expected']})"
         rows.append(
-            (entry["id"], _first_line(entry["paper_ref"], 44), verdict, evidence_summary(entry, width=70), f"{entry['seconds']:.1f}")
+            (
+                entry["id"],
+                _first_line(entry["paper_ref"], 44),
+                verdict,
+                evidence_summary(entry, width=70),
+                f"{entry['seconds']:.1f}",
+            )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join([*lines, "", summary_line(report)]) + "\n"
 
@@ -107,6 +113,10 @@ def markdown(report: dict[str, Any]) -> str:
                 out += [f"Reproduce: `{ev['reproduce']}`", ""]
     out += ["## Environment", "", "| package | version |", "|---|---|"]
     out += [f"| {name} | {version} |" for name, version in report["versions"].items()]
-    out += ["", f"Seed {report['seed']}, Hypothesis profile `{report['profile']}`, started {report['started']}, "
-            f"wall time {report['seconds']:.1f} s.", ""]
+    out += [
+        "",
+        f"Seed {report['seed']}, Hypothesis profile `{report['profile']}`, started {report['started']}, "
+        f"wall time {report['seconds']:.1f} s.",
+        "",
+    ]
     return "\n".join(out)

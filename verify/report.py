@@ -61,7 +61,7 @@ def build_report(
 ) -> dict[str, Any]:
     """The report dictionary for ``results`` (see the module docstring)."""
     counts = {verdict: sum(r.verdict == verdict for r in results) for verdict in VERDICTS}
-    started = started or _dt.datetime.now(_dt.timezone.utc)
+    started = started or _dt.datetime.now(_dt.UTC)
     return _clean(
         {
             "schema": SCHEMA,

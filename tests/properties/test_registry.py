@@ -1,0 +1,148 @@
+"""The registry and the engine: claims register once, run to the right verdict, and report evidence."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from model.errors import InvalidParameter, UnknownClaim
+from properties.engine import claim_seed, run_claim
+from properties.expected import Expected, load_expected, matches
+from properties.registry import Measurement, Registry, check
+
+
+def _registry() -> Registry:
+    reg = Registry()
+
+    @reg.claim("T1", section="test", given={"x": st.integers(0, 1000)})
+    def below_ten(x: int) -> None:
+        """Every integer is below ten (false).
+        nowhere, claim T1
+        """
+        check(x < 10, margin=10 - x, message=f"x = {x}", ratio=x / 10)
+
+    @reg.claim("T10", section="test", given={"x": st.integers(0, 1000)})
+    def nonnegative(x: int) -> None:
+        """Every drawn integer is nonnegative (true).
+        nowhere, claim T10
+        """
+        check(x >= 0, margin=x, message=f"x = {x}")
+
+    @reg.claim("T2", section="test", given={"x": st.integers()})
+    def never_applies(x: int) -> None:
+        """A claim whose hypothesis no input meets.
+        nowhere, claim T2
+        """
+        assume(False)
+        check(True, margin=0.0, message="")
+
+    @reg.claim("T3", section="test")
+    def crashes() -> None:
+        """A claim whose code raises.
+        nowhere, claim T3
+        """
+        raise ValueError("boom")
+
+    @reg.claim("T4", section="test", kind="measure")
+    def constant() -> Measurement:
+        """An implied constant.
+        nowhere, claim T4
+        """
+        return Measurement(2.5, "flat", {"grid": [1, 2]})
+
+    return reg
+
+
+REG = _registry()
+
+
+def test_false_property_is_refuted_with_the_minimal_counterexample() -> None:
+    result = run_claim(REG.get("T1"))
+    assert result.verdict == "refuted"
+    assert "x=10" in result.evidence["counterexample"].replace(" ", "")
+    assert result.evidence["reproduce"] == "python -m verify --claims T1 --seed 0 --profile ci"
+
+
+def test_true_property_holds_with_evidence() -> None:
+    result = run_claim(REG.get("T10"))
+    assert result.verdict == "holds" and result.evidence["examples"] >= 100 and result.evidence["worst_margin"] == 0
+
+
+def test_unsatisfiable_hypotheses_are_inconclusive() -> None:
+    assert run_claim(REG.get("T2")).verdict == "inconclusive"
+
+
+def test_exception_is_verdict_error_naming_it() -> None:
+    result = run_claim(REG.get("T3"))
+    assert result.verdict == "error" and result.evidence["error"] == "ValueError: boom"
+
+
+def test_measure_claim_reports_value_and_trend() -> None:
+    result = run_claim(REG.get("T4"), expected=Expected("measured", value=2.5, rel_tol=0.01))
+    assert result.verdict == "measured" and result.value == 2.5 and result.as_expected
+
+
+def test_select_is_by_exact_id() -> None:
+    assert [c.id for c in REG.select(["T1"])] == ["T1"]
+
+
+def test_unknown_id_is_a_named_error() -> None:
+    with pytest.raises(UnknownClaim, match="no claim with ID 'T9'"):
+        REG.select(["T9"])
+
+
+def test_duplicate_id_is_rejected() -> None:
+    with pytest.raises(InvalidParameter, match="registered twice"):
+        REG.claim("T1", section="test")
+
+
+@pytest.mark.parametrize("bad", ["", "c1", "C 1", "C1..a", 7])
+def test_malformed_id_is_rejected(bad: object) -> None:
+    with pytest.raises(InvalidParameter, match="claim ID must look like"):
+        Registry().claim(bad, section="test")  # type: ignore[arg-type]
+
+
+def test_claim_needs_statement_and_reference_lines() -> None:
+    reg = Registry()
+    with pytest.raises(InvalidParameter, match="docstring"):
+
+        @reg.claim("X1", section="test")
+        def undocumented() -> None:
+            """Only one line."""
+
+
+def test_claim_seed_is_stable_and_depends_on_the_id() -> None:
+    assert claim_seed(0, "C9b") == claim_seed(0, "C9b") != claim_seed(0, "C9a") != claim_seed(1, "C9a")
+
+
+def test_same_seed_gives_the_same_evidence() -> None:
+    first, second = run_claim(REG.get("T10"), seed=3), run_claim(REG.get("T10"), seed=3)
+    assert first.evidence == second.evidence
+
+
+def test_measured_value_outside_tolerance_does_not_match() -> None:
+    assert not matches("measured", 2.7, Expected("measured", value=2.5, rel_tol=0.01))
+    assert not matches("holds", None, Expected("refuted"))
+
+
+def test_committed_expected_file_is_valid() -> None:
+    assert all(e.verdict in ("holds", "refuted", "measured", "inconclusive", "error") for e in load_expected().values())
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "not json",
+        "[]",
+        json.dumps({"claims": {"C1": {"verdict": "maybe"}}}),
+        json.dumps({"claims": {"C1": {"verdict": "measured"}}}),
+    ],
+)
+def test_malformed_expected_file_is_a_named_error(tmp_path: object, content: str) -> None:
+    path = tmp_path / "expected.json"  # type: ignore[operator]
+    path.write_text(content)
+    with pytest.raises(InvalidParameter, match="expected"):
+        load_expected(path)

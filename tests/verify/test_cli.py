@@ -1,0 +1,76 @@
+"""``python -m verify`` in-process: exit codes, the table, the report files."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from verify.cli import main
+
+FAST = ["--profile", "quick"]
+
+
+def _run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, stream=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_list_shows_the_pointwise_claims_and_invariants() -> None:
+    code, out, _ = _run(["--list"])
+    ids = [line.split()[0] for line in out.splitlines()]
+    assert code == 0 and {"C2", "C9a", "C9b", "C9c"} | {f"M{i}" for i in range(1, 10)} <= set(ids)
+
+
+def test_run_writes_reports_and_exits_zero(tmp_path: Path) -> None:
+    code, out, err = _run(["--claims", "C9a,M3", "--out", str(tmp_path), *FAST])
+    assert code == 0, err
+    rows = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert "  holds  " in rows["C9a"] and "  holds  " in rows["M3"]
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert {"claims", "seed", "versions", "schema", "summary"} <= set(report)
+    entry = report["claims"][0]
+    assert {"id", "statement", "paper_ref", "verdict", "expected", "evidence", "seconds"} <= set(entry)
+    assert [c["id"] for c in report["claims"]] == ["C9a", "M3"] and entry["verdict"] == "holds"
+    assert (tmp_path / "report.md").read_text().startswith("# onenn-verify report")
+    assert "[ 1/2] C9a" in err  # progress goes to stderr
+
+
+def test_changed_expected_verdict_exits_one(tmp_path: Path) -> None:
+    expected = tmp_path / "expected.json"
+    expected.write_text(json.dumps({"claims": {"M3": {"verdict": "refuted", "reason": "planted"}}}))
+    code, out, _ = _run(["--claims", "M3", "--out", str(tmp_path), "--expected", str(expected), *FAST])
+    assert code == 1 and "holds (expected refuted)" in out and "UNEXPECTED: M3" in out
+
+
+def test_unknown_claim_exits_two_with_one_line(tmp_path: Path) -> None:
+    code, out, err = _run(["--claims", "C1", "--out", str(tmp_path)])
+    assert code == 2 and out == "" and err.count("\n") == 1 and "no claim with ID 'C1'" in err
+
+
+def test_bad_option_exits_two() -> None:
+    code, _, err = _run(["--no-such-option"])
+    assert code == 2 and err.startswith("verify: usage error")
+
+
+def test_unwritable_output_exits_two_before_running(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code, _, err = _run(["--claims", "M3", "--out", str(blocker / "sub")])
+    assert code == 2 and "cannot write the report" in err
+
+
+def test_json_to_stdout_is_machine_readable(tmp_path: Path) -> None:
+    code, out, _ = _run(["--claims", "M3", "--out", str(tmp_path), "--json", "-", *FAST])
+    assert code == 0 and json.loads(out)["claims"][0]["id"] == "M3"
+
+
+def test_quiet_prints_only_the_summary(tmp_path: Path) -> None:
+    code, out, err = _run(["--claims", "M3", "--out", str(tmp_path), "-q", *FAST])
+    assert code == 0 and err == "" and out.count("\n") == 1 and out.startswith("1 claims: 1 holds")
+
+
+def test_help_states_the_exit_codes() -> None:
+    code, out, _ = _run(["--help"])
+    assert code == 0 and "Exit status" in out and "--claims" in out
