@@ -62,6 +62,7 @@ def weights_are_probabilities(case: tuple[Prompt, np.ndarray]) -> None:
     check(
         finite and minimum >= 0.0 and abs(total - 1.0) <= slack,
         margin=min(slack - abs(total - 1.0), minimum) if finite else float("nan"),
+        ratio=abs(total - 1.0) / slack,
         message=f"weights sum to {total!r}, min {minimum!r}, finite {finite} (slack {slack:.3g})",
     )
 
@@ -78,7 +79,12 @@ def permutation_invariance(case: tuple[Prompt, np.ndarray], data: Any) -> None:
     after = attention.predict(permuted, _W(W_np)).y_hat
     gap = _gap(before.y_hat, after)
     slack = 2 * summation_slack(prompt.n, prompt.labels.bound)
-    check(gap <= slack, margin=slack - gap, message=f"y_hat moved by {gap:.3g} > {slack:.3g} under {order}")
+    check(
+        gap <= slack,
+        margin=slack - gap,
+        ratio=gap / slack,
+        message=f"y_hat moved by {gap:.3g} > {slack:.3g} under {order}",
+    )
 
 
 @claim("M3", section=SECTION, given={"case": prompts_with_weights()})
@@ -96,7 +102,9 @@ def label_flip_equivariance(case: tuple[Prompt, np.ndarray]) -> None:
     after = attention.predict(flipped, _W(W_np)).y_hat
     gap = _gap(after, -before)
     slack = 2 * summation_slack(prompt.n, prompt.labels.bound)
-    check(gap <= slack, margin=slack - gap, message=f"y_hat(-y) + y_hat(y) = {gap:.3g} > {slack:.3g}")
+    check(
+        gap <= slack, margin=slack - gap, ratio=gap / slack, message=f"y_hat(-y) + y_hat(y) = {gap:.3g} > {slack:.3g}"
+    )
 
 
 def _rotated(prompt: Prompt, U: np.ndarray) -> Prompt:
@@ -122,7 +130,12 @@ def rotation_invariance_on_family(case: tuple[Prompt, np.ndarray, tuple[float, f
     gap = _gap(before.y_hat, after)
     error = 2 * _error(prompt, W) + (prompt.d + 2) * EPS64 * (xi1 + 1.0)  # + the rotation's rounding
     slack = float(prediction_slack(before.weights, value_row(prompt), error, prompt.labels.bound)[0])
-    check(gap <= slack, margin=slack - gap, message=f"y_hat moved by {gap:.3g} > {slack:.3g} (xi = {xi1!r}, {xi2!r})")
+    check(
+        gap <= slack,
+        margin=slack - gap,
+        ratio=gap / slack,
+        message=f"y_hat moved by {gap:.3g} > {slack:.3g} (xi = {xi1!r}, {xi2!r})",
+    )
 
 
 @st.composite
@@ -144,7 +157,7 @@ def rotation_conjugates_weight(case: tuple[Prompt, np.ndarray, np.ndarray]) -> N
     gap = _gap(before.y_hat, after)
     error = 4 * (prompt.d + 2) * _error(prompt, _W(W_np))  # the conjugation adds two more products
     slack = float(prediction_slack(before.weights, value_row(prompt), error, prompt.labels.bound)[0])
-    check(gap <= slack, margin=slack - gap, message=f"y_hat moved by {gap:.3g} > {slack:.3g}")
+    check(gap <= slack, margin=slack - gap, ratio=gap / slack, message=f"y_hat moved by {gap:.3g} > {slack:.3g}")
 
 
 @claim("M6", section=SECTION, given={"prompt": prompts(), "xi": family_params()})
@@ -164,6 +177,7 @@ def family_formula_matches_model(prompt: Prompt, xi: tuple[float, float]) -> Non
     check(
         gap_y <= slack_y and gap_w <= slack_w,
         margin=min(slack_y - gap_y, slack_w - gap_w),
+        ratio=max(gap_y / slack_y, gap_w / slack_w),
         message=f"closed form differs by {gap_y:.3g} in y_hat (slack {slack_y:.3g}) and {gap_w:.3g} in the "
         f"weights (slack {slack_w:.3g}) at xi = ({xi1!r}, {xi2!r})",
     )
@@ -197,7 +211,12 @@ def merged_equals_factorised(case: tuple[Prompt, np.ndarray, np.ndarray]) -> Non
     rank = K_np.shape[0]
     error = 2 * (rank + prompt.d + 2) * _error(prompt, _W(np.abs(K_np).T @ np.abs(Q_np)))
     slack = float(prediction_slack(merged.weights, value_row(prompt), error, prompt.labels.bound)[0])
-    check(gap <= slack, margin=slack - gap, message=f"merged and factorised differ by {gap:.3g} > {slack:.3g}")
+    check(
+        gap <= slack,
+        margin=slack - gap,
+        ratio=gap / slack,
+        message=f"merged and factorised differ by {gap:.3g} > {slack:.3g}",
+    )
 
 
 @claim("M8", section=SECTION, given={"case": prompts_with_weights()})
@@ -215,7 +234,7 @@ def float32_agrees_with_float64(case: tuple[Prompt, np.ndarray]) -> None:
     gap = _gap(double.y_hat, single) if bool(torch.isfinite(single).all()) else float("inf")
     error = 2 * _error(prompt, _W(W_np), eps=EPS32)
     slack = float(prediction_slack(double.weights, value_row(prompt), error, prompt.labels.bound, eps=EPS32)[0])
-    check(gap <= slack, margin=slack - gap, message=f"float32 differs by {gap:.3g} > {slack:.3g}")
+    check(gap <= slack, margin=slack - gap, ratio=gap / slack, message=f"float32 differs by {gap:.3g} > {slack:.3g}")
 
 
 @st.composite
@@ -244,5 +263,6 @@ def finite_at_large_logits(case: tuple[Prompt, np.ndarray]) -> None:
     check(
         finite and size <= limit,
         margin=limit - size,
+        ratio=size / limit,
         message=f"finite {finite}, |y_hat| = {size!r} vs B = {prompt.labels.bound:g}",
     )

@@ -87,6 +87,7 @@ def error_decomposition(case: tuple[Prompt, np.ndarray]) -> None:
     check(
         gap <= slack,
         margin=slack - gap,
+        ratio=gap / slack,
         message=f"|lhs - rhs| = {gap:.3g} > slack {slack:.3g} (y_hat = {float(prediction.y_hat[0])!r}, "
         f"y* = {float(star[0])!r}, q_0 = {float(q0[0])!r}, sum q = {float(prediction.weights.sum()):.17g})",
     )

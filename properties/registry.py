@@ -153,10 +153,16 @@ class Registry:
                     f"claim {claim_id}: the docstring's first line must state the claim and its "
                     "second line cite the paper"
                 )
+            suffix = f"claim {claim_id}"
+            if not lines[1].endswith(suffix):
+                raise InvalidParameter(
+                    f"claim {claim_id}: the docstring's second line must cite the paper and end with "
+                    f"'{suffix}', got {lines[1]!r}"
+                )
             self._claims[claim_id] = Claim(
                 id=claim_id,
                 statement=lines[0],
-                paper_ref=lines[1],
+                paper_ref=lines[1][: -len(suffix)].rstrip(" ,;"),
                 section=section,
                 function=function,
                 strategies=dict(given or {}),

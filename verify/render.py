@@ -22,6 +22,10 @@ def _number(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def _ratio(value: Any) -> str:
+    return value if isinstance(value, str) else f"{value:.6g}"
+
+
 def _first_line(text: str, width: int = 100) -> str:
     lines = [line.strip() for line in str(text).splitlines() if line.strip()]
     line = " ".join(lines)
@@ -42,8 +46,8 @@ def evidence_summary(entry: dict[str, Any], *, width: int = 100) -> str:
         return _first_line(ev.get("reason", ""), width)
     parts = [f"{ev.get('examples', 0)} examples"]
     if ev.get("worst_ratio") is not None:
-        parts.append(f"worst lhs/rhs {_number(ev['worst_ratio'])}")
-    if ev.get("worst_margin") is not None:
+        parts.append(f"closest approach lhs/rhs {_ratio(ev['worst_ratio'])}")
+    elif ev.get("worst_margin") is not None:
         parts.append(f"worst margin {_number(ev['worst_margin'])}")
     return _first_line(", ".join(parts), width)
 

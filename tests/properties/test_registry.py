@@ -146,3 +146,18 @@ def test_malformed_expected_file_is_a_named_error(tmp_path: object, content: str
     path.write_text(content)
     with pytest.raises(InvalidParameter, match="expected"):
         load_expected(path)
+
+
+def test_reference_line_must_name_the_claim_id() -> None:
+    reg = Registry()
+    with pytest.raises(InvalidParameter, match="must cite the paper and end with 'claim X2'"):
+
+        @reg.claim("X2", section="test")
+        def misfiled() -> None:
+            """A claim whose reference names another ID.
+            [LCG24] Lemma 1, claim X3
+            """
+
+
+def test_reference_is_stored_without_the_id_suffix() -> None:
+    assert REG.get("T1").paper_ref == "nowhere"
