@@ -134,6 +134,9 @@ class LabelSpace:
     def __str__(self) -> str:
         return "binary +-1" if self.kind == "binary" else f"bounded |y| <= {self.bound:g}"
 
+    def __repr__(self) -> str:
+        return "BINARY" if self.kind == "binary" else f"bounded({self.bound!r})"
+
 
 #: Labels +-1: the training law of Assumption 1 ([LCG24] §2, THEORY.md S4).
 BINARY = LabelSpace("binary", 1.0)
@@ -189,6 +192,22 @@ class Prompt:
         object.__setattr__(self, "x", x.detach().clone())
         object.__setattr__(self, "y", y.detach().clone())
         object.__setattr__(self, "xq", xq.detach().clone())
+
+    def __repr__(self) -> str:
+        """An exact, evaluable repr (full-precision floats), so a printed counterexample replays.
+
+        Evaluate it with ``torch``, ``Prompt``, ``BINARY`` and ``bounded`` in scope.
+        """
+        dtype = "torch.float64" if self.dtype == torch.float64 else "torch.float32"
+
+        def tensor(value: torch.Tensor) -> str:
+            return f"torch.tensor({value.tolist()!r}, dtype={dtype})"
+
+        return f"Prompt(x={tensor(self.x)}, y={tensor(self.y)}, xq={tensor(self.xq)}, labels={self.labels!r})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Used by Hypothesis (and IPython) to print a falsifying example: the exact repr."""
+        printer.text(repr(self))
 
     @property
     def batch(self) -> int:

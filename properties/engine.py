@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import sys
 import time
 import traceback
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import hypothesis
+import numpy as np
 from hypothesis.errors import Unsatisfiable
 
 from properties import faults as fault_registry
@@ -128,7 +130,9 @@ def _run_property(claim: Claim, seed: int, profile: str, recorder: Recorder) -> 
     for example in reversed(claim.examples):
         test = hypothesis.example(**example)(test)
     test = profile_settings(profile)(test)
-    hypothesis.seed(seed)(test)()
+    # print falsifying arrays exactly (shortest round-trip repr, no summarising) so they replay
+    with np.printoptions(floatmode="unique", threshold=sys.maxsize):
+        hypothesis.seed(seed)(test)()
 
 
 def run_claim(

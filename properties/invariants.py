@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 import model.attention as attention
 from model.prompt import Prompt
+from properties.pinned import THREE_EQUAL_LABELS
 from properties.pointwise import abs_scores, value_row
 from properties.registry import check, claim
 from properties.strategies import (
@@ -160,7 +161,12 @@ def rotation_conjugates_weight(case: tuple[Prompt, np.ndarray, np.ndarray]) -> N
     check(gap <= slack, margin=slack - gap, ratio=gap / slack, message=f"y_hat moved by {gap:.3g} > {slack:.3g}")
 
 
-@claim("M6", section=SECTION, given={"prompt": prompts(), "xi": family_params()})
+@claim(
+    "M6",
+    section=SECTION,
+    given={"prompt": prompts(), "xi": family_params()},
+    examples=[{"prompt": THREE_EQUAL_LABELS, "xi": (958.0, 219.0)}],
+)
 def family_formula_matches_model(prompt: Prompt, xi: tuple[float, float]) -> None:
     """The family's closed form q_j = e^{xi1 tau_j} / (sum_l e^{xi1 tau_l} + e^{xi1 - xi2}) equals the full model.
     [LCG24] §3 eq. (two-parameter family, S8), claim M6

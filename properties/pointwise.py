@@ -18,6 +18,7 @@ from hypothesis import assume
 import model.attention as attention
 import model.nearest as nearest
 from model.prompt import Prompt
+from properties.pinned import CIRCLE_N1
 from properties.registry import check, claim
 from properties.strategies import family_params, prompts, prompts_with_weights
 from properties.tolerances import (
@@ -93,7 +94,12 @@ def error_decomposition(case: tuple[Prompt, np.ndarray]) -> None:
     )
 
 
-@claim("C9b", section=SECTION, given={"prompt": prompts(), "xi": family_params()})
+@claim(
+    "C9b",
+    section=SECTION,
+    given={"prompt": prompts(), "xi": family_params()},
+    examples=[{"prompt": CIRCLE_N1, "xi": (0.0, 0.0)}, {"prompt": CIRCLE_N1, "xi": (0.0, -1e4)}],
+)
 def pointwise_nearest_neighbour_bound(prompt: Prompt, xi: tuple[float, float]) -> None:
     """On A_delta, |y_hat - y*| <= B (2N e^{-xi1 delta/2} + e^{xi1 (1 - tau*) - xi2}) for xi1 >= 0, any xi2.
     [LCG24] Theorem 2 proof / [AW26] eq. 18-20, claim C9b

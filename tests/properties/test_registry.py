@@ -161,3 +161,24 @@ def test_reference_line_must_name_the_claim_id() -> None:
 
 def test_reference_is_stored_without_the_id_suffix() -> None:
     assert REG.get("T1").paper_ref == "nowhere"
+
+
+def test_pinned_example_is_replayed_before_the_search() -> None:
+    reg = Registry()
+
+    @reg.claim("P1", section="test", given={"x": st.integers(0, 5)}, examples=[{"x": 1000}])
+    def small(x: int) -> None:
+        """Drawn integers are small; the pinned 1000 is not.
+        nowhere, claim P1
+        """
+        check(x <= 5, margin=5 - x, message=f"x = {x}")
+
+    result = run_claim(reg.get("P1"))
+    assert result.verdict == "refuted" and "x=1000" in result.evidence["counterexample"].replace(" ", "")
+
+
+def test_counterexample_prints_the_prompt_exactly() -> None:
+    from properties.catalog import load_claims
+
+    result = run_claim(load_claims().get("C9a"), fault="query_dropped_from_normaliser")
+    assert "torch.tensor([[[0.6894137976242853, -0.7243677350940344]]]" in result.evidence["counterexample"]
