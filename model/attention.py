@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from model.errors import InvalidParameter, InvalidShape
-from model.prompt import Prompt, as_float_tensor, check_finite, check_size
+from model.prompt import Prompt, as_float_tensor, check_finite, check_prompt, check_size
 
 __all__ = [
     "AttentionLayer",
@@ -46,7 +46,7 @@ class Prediction(NamedTuple):
 
 def embed(prompt: Prompt) -> torch.Tensor:
     """The embedding S1: a (B, d+2, N+1) matrix H per prompt (see module docstring)."""
-    x, y, xq = prompt.x, prompt.y, prompt.xq  # (B, N, d), (B, N), (B, d)
+    x, y, xq = check_prompt(prompt).x, prompt.y, prompt.xq  # (B, N, d), (B, N), (B, d)
     batch, n, _ = x.shape
     zeros = torch.zeros(batch, n, dtype=x.dtype)  # (B, N)
     context = torch.cat([x, y[..., None], zeros[..., None]], dim=2)  # (B, N, d+2)
@@ -153,6 +153,7 @@ def family_predict(prompt: Prompt, xi1: float, xi2: float) -> Prediction:
     Scores are xi1 tau_j for the examples and xi1 - xi2 for the query (it uses ||x_q|| = 1).
     """
     xi1, xi2 = _check_xi(xi1, "xi1"), _check_xi(xi2, "xi2")
+    check_prompt(prompt)
     tau = torch.einsum("bnd,bd->bn", prompt.x, prompt.xq)  # (B, N)
     own = torch.full((prompt.batch, 1), xi1 - xi2, dtype=prompt.dtype)  # (B, 1)
     scores = torch.cat([xi1 * tau, own], dim=1)  # (B, N+1)

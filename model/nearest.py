@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import torch
 
-from model.prompt import Prompt
+from model.prompt import Prompt, check_prompt
 
 __all__ = ["TIE_TOL", "Nearest", "inner_products", "margin", "nearest", "runner_up_gap"]
 
@@ -40,7 +40,7 @@ class Nearest(NamedTuple):
 
 def inner_products(prompt: Prompt) -> torch.Tensor:
     """tau_j = <x_j, x_q> in float64, shape (B, N)."""
-    x = prompt.x.to(torch.float64)  # (B, N, d)
+    x = check_prompt(prompt).x.to(torch.float64)  # (B, N, d)
     xq = prompt.xq.to(torch.float64)  # (B, d)
     return torch.einsum("bnd,bd->bn", x, xq)  # (B, N)
 

@@ -38,6 +38,7 @@ __all__ = [
     "as_float_tensor",
     "bounded",
     "check_finite",
+    "check_prompt",
     "check_size",
     "check_unit_rows",
 ]
@@ -235,3 +236,13 @@ class Prompt:
             raise InvalidDType(f"dtype must be float32 or float64, got {dtype}")
         tol = max(UNIT_NORM_TOL[dtype], UNIT_NORM_TOL[self.dtype], self.unit_tol or 0.0)
         return Prompt(self.x.to(dtype), self.y.to(dtype), self.xq.to(dtype), self.labels, unit_tol=tol)
+
+
+def check_prompt(value: object, name: str = "prompt") -> Prompt:
+    """Return ``value`` if it is a :class:`Prompt`; raise :class:`InvalidParameter` otherwise."""
+    if not isinstance(value, Prompt):
+        raise InvalidParameter(
+            f"{name} must be a model.prompt.Prompt (build one with Prompt(x, y, xq, labels)), "
+            f"got {type(value).__name__}"
+        )
+    return value

@@ -189,3 +189,13 @@ def test_predict_rejects_nan_W() -> None:
 def test_predict_rejects_W_dtype_mismatch() -> None:
     with pytest.raises(InvalidParameter, match=r"W has dtype torch\.float32 but the prompt has torch\.float64"):
         predict(_hand_prompt(), _hand_W().to(torch.float32))
+
+
+@pytest.mark.parametrize("bad", [None, "prompt", torch.zeros(1, 2, 3)])
+def test_functions_taking_a_prompt_reject_anything_else(bad: object) -> None:
+    import model.nearest as nearest
+
+    W = family_W(1.0, 1.0, 2)
+    for call in (lambda: predict(bad, W), lambda: family_predict(bad, 1.0, 1.0), lambda: nearest.margin(bad)):
+        with pytest.raises(InvalidParameter, match=r"prompt must be a model\.prompt\.Prompt"):
+            call()
