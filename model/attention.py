@@ -15,14 +15,13 @@ Softmax is computed with the maximum subtracted, so logits of 1e4 and beyond sta
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import torch
 from torch import nn
 
-from model.errors import InvalidParameter, InvalidShape
-from model.prompt import Prompt, as_float_tensor, check_finite, check_prompt, check_size
+from model.errors import InvalidDType, InvalidParameter, InvalidShape, NonFiniteValue
+from model.prompt import FLOAT_DTYPES, Prompt, as_float_tensor, check_finite, check_prompt, check_real, check_size
 
 __all__ = [
     "AttentionLayer",
@@ -63,10 +62,23 @@ def _query_column(xq: torch.Tensor) -> torch.Tensor:
 
 
 def _softmax_over_keys(scores: torch.Tensor) -> torch.Tensor:
-    """Numerically stable softmax over the key axis (axis 1 of (B, N+1) scores)."""
+    """Numerically stable softmax over the key axis: axis 1 of (B, N+1) query scores, or of the
+    (B, N+1, N+1) score matrix of the full layer (rows are keys, columns are queries)."""
     shifted = scores - scores.amax(dim=1, keepdim=True)  # (B, N+1), max entry 0
     e = torch.exp(shifted)  # (B, N+1), in (0, 1]
     return e / e.sum(dim=1, keepdim=True)  # (B, N+1)
+
+
+def _finite_scores(scores: torch.Tensor) -> torch.Tensor:
+    """Refuse to softmax scores that overflowed: W (or xi) too large for the dtype. Never NaN."""
+    finite = torch.isfinite(scores)
+    if not bool(finite.all()):
+        bad = float(scores.detach()[~finite][0])
+        raise NonFiniteValue(
+            f"attention scores overflow {scores.dtype} (a score is {bad}): "
+            "the entries of W (or xi1, xi2) are too large for this dtype"
+        )
+    return scores
 
 
 def _check_weight(W: torch.Tensor, H: torch.Tensor, name: str = "W") -> torch.Tensor:
@@ -75,7 +87,7 @@ def _check_weight(W: torch.Tensor, H: torch.Tensor, name: str = "W") -> torch.Te
     if tuple(W.shape) != (size, size):
         raise InvalidShape(f"{name} must have shape (d+2, d+2) = {(size, size)}, got {tuple(W.shape)}")
     if W.dtype != H.dtype:
-        raise InvalidParameter(f"{name} has dtype {W.dtype} but the prompt has {H.dtype}")
+        raise InvalidDType(f"{name} has dtype {W.dtype} but the prompt has {H.dtype}")
     check_finite(W, name)
     return W
 
@@ -96,7 +108,7 @@ def _readout(H: torch.Tensor, weights: torch.Tensor) -> Prediction:
 def predict(prompt: Prompt, W: torch.Tensor) -> Prediction:
     """y_hat and the query's attention weights for the merged key-query matrix W (S2)."""
     H = embed(prompt)  # (B, d+2, N+1)
-    return _readout(H, _softmax_over_keys(query_scores(H, W)))
+    return _readout(H, _softmax_over_keys(_finite_scores(query_scores(H, W))))
 
 
 def predict_factorised(prompt: Prompt, W_K: torch.Tensor, W_Q: torch.Tensor) -> Prediction:
@@ -112,29 +124,26 @@ def predict_factorised(prompt: Prompt, W_K: torch.Tensor, W_Q: torch.Tensor) -> 
         if M.ndim != 2 or M.shape[1] != size or M.shape[0] < 1:
             raise InvalidShape(f"{name} must have shape (r, d+2) with d+2 = {size}, got {tuple(M.shape)}")
         if M.dtype != H.dtype:
-            raise InvalidParameter(f"{name} has dtype {M.dtype} but the prompt has {H.dtype}")
+            raise InvalidDType(f"{name} has dtype {M.dtype} but the prompt has {H.dtype}")
         check_finite(M, name)
     if W_K.shape[0] != W_Q.shape[0]:
         raise InvalidShape(f"W_K and W_Q need the same rank r, got {W_K.shape[0]} and {W_Q.shape[0]}")
     keys = torch.einsum("rk,bkj->brj", W_K, H)  # (B, r, N+1)
     query = H[:, :, -1] @ W_Q.T  # (B, r)
     scores = torch.einsum("brj,br->bj", keys, query)  # (B, N+1)
-    return _readout(H, _softmax_over_keys(scores))
+    return _readout(H, _softmax_over_keys(_finite_scores(scores)))
 
 
-def _check_xi(value: float, name: str, *, nonnegative: bool = False) -> float:
-    value = float(value)
-    if not math.isfinite(value):
-        raise InvalidParameter(f"{name} must be finite, got {value!r}")
-    if nonnegative and value < 0:
-        raise InvalidParameter(f"{name} must be >= 0, got {value!r}")
-    return value
+def _check_xi(value: float, name: str) -> float:
+    return check_real(value, name)
 
 
 def family_W(xi1: float, xi2: float, d: int, *, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """The two-parameter family W = diag(xi1 I_d, 0, -xi2) of S8, shape (d+2, d+2)."""
     xi1, xi2 = _check_xi(xi1, "xi1"), _check_xi(xi2, "xi2")
     d = check_size(d, "d", 2)
+    if dtype not in FLOAT_DTYPES:
+        raise InvalidDType(f"dtype must be torch.float32 or torch.float64, got {dtype}")
     diagonal = torch.cat([torch.full((int(d),), xi1, dtype=dtype), torch.tensor([0.0, -xi2], dtype=dtype)])  # (d+2,)
     return torch.diag(diagonal)  # (d+2, d+2)
 
@@ -157,7 +166,7 @@ def family_predict(prompt: Prompt, xi1: float, xi2: float) -> Prediction:
     tau = torch.einsum("bnd,bd->bn", prompt.x, prompt.xq)  # (B, N)
     own = torch.full((prompt.batch, 1), xi1 - xi2, dtype=prompt.dtype)  # (B, 1)
     scores = torch.cat([xi1 * tau, own], dim=1)  # (B, N+1)
-    weights = _softmax_over_keys(scores)  # (B, N+1)
+    weights = _softmax_over_keys(_finite_scores(scores))  # (B, N+1)
     return Prediction((weights[:, :-1] * prompt.y).sum(dim=1), weights)  # (B,), (B, N+1)
 
 
@@ -172,13 +181,16 @@ class AttentionLayer(nn.Module):
         check_finite(W, "W")
         self.W = nn.Parameter(W.clone())  # (d+2, d+2)
 
-    def forward(self, H: torch.Tensor) -> torch.Tensor:
+    def attention(self, H: torch.Tensor) -> torch.Tensor:
+        """softmax(H^T W H) over keys: column j holds the attention of position j, (B, N+1, N+1)."""
         H = as_float_tensor(H, "H")
         if H.ndim != 3 or H.shape[1] != self.W.shape[0]:
             raise InvalidShape(f"H must have shape (B, d+2, N+1) with d+2 = {self.W.shape[0]}, got {tuple(H.shape)}")
         check_finite(H, "H")
         if H.dtype != self.W.dtype:
-            raise InvalidParameter(f"H has dtype {H.dtype} but W has {self.W.dtype}")
+            raise InvalidDType(f"H has dtype {H.dtype} but W has {self.W.dtype}")
         scores = H.transpose(1, 2) @ self.W @ H  # (B, N+1, N+1), [i, j] = h_i^T W h_j
-        attention = torch.softmax(scores, dim=1)  # (B, N+1, N+1), each column sums to 1 over keys
-        return H @ attention  # (B, d+2, N+1)
+        return _softmax_over_keys(_finite_scores(scores))  # (B, N+1, N+1), each column sums to 1 over keys
+
+    def forward(self, H: torch.Tensor) -> torch.Tensor:
+        return H @ self.attention(H)  # (B, d+2, N+1)

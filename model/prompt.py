@@ -39,6 +39,7 @@ __all__ = [
     "bounded",
     "check_finite",
     "check_prompt",
+    "check_real",
     "check_size",
     "check_unit_rows",
 ]
@@ -49,6 +50,8 @@ FLOAT_DTYPES = (torch.float32, torch.float64)
 #: 84 ulps respectively: loose enough for any normalisation done in that precision, tight enough
 #: that the identities ||x - x_q||^2 = 2 - 2 <x, x_q> used by the claims stay exact to ~1e-9 (float64).
 UNIT_NORM_TOL = {torch.float64: 1e-9, torch.float32: 1e-5}
+#: The loosest unit-norm tolerance a Prompt accepts at all (the float32 one).
+MAX_UNIT_TOL = UNIT_NORM_TOL[torch.float32]
 
 
 def as_float_tensor(value: Any, name: str, *, dtype: torch.dtype | None = None) -> torch.Tensor:
@@ -77,6 +80,14 @@ def check_finite(value: torch.Tensor, name: str) -> None:
     if bool(bad.any()):
         index = tuple(int(i) for i in torch.nonzero(bad)[0])
         raise NonFiniteValue(f"{name} contains {float(value[index])} at index {index}")
+
+
+def check_real(value: Any, name: str) -> float:
+    """Return ``value`` as a float if it is a finite real number (not bool); else :class:`InvalidParameter`."""
+    is_real = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if not is_real or not math.isfinite(float(value)):
+        raise InvalidParameter(f"{name} must be a finite real number, got {value!r}")
+    return float(value)
 
 
 def check_size(value: Any, name: str, minimum: int) -> int:
@@ -115,8 +126,8 @@ class LabelSpace:
     def __post_init__(self) -> None:
         if self.kind not in ("binary", "bounded"):
             raise InvalidParameter(f"label space kind must be 'binary' or 'bounded', got {self.kind!r}")
-        if not (math.isfinite(self.bound) and self.bound > 0):
-            raise InvalidParameter(f"label bound B must be finite and > 0, got {self.bound!r}")
+        if check_real(self.bound, "label bound B") <= 0:
+            raise InvalidParameter(f"label bound B must be > 0, got {self.bound!r}")
         if self.kind == "binary" and self.bound != 1.0:
             raise InvalidParameter(f"binary labels are +-1, so their bound is 1, got {self.bound!r}")
 
@@ -165,6 +176,8 @@ class Prompt:
     unit_tol: float | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.unit_tol is not None and not (0.0 <= check_real(self.unit_tol, "unit_tol") <= MAX_UNIT_TOL):
+            raise InvalidParameter(f"unit_tol must lie in [0, {MAX_UNIT_TOL:g}], got {self.unit_tol!r}")
         x = as_float_tensor(self.x, "x")
         y = as_float_tensor(self.y, "y")
         xq = as_float_tensor(self.xq, "xq")

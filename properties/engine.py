@@ -13,13 +13,14 @@ depend on which other claims run or in which order.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import math
 import sys
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,11 +106,47 @@ def _property_evidence(claim: Claim, recorder: Recorder, seed: int) -> dict[str,
     return {
         "examples": recorder.examples,
         "checks": recorder.checks,
+        "rejected": recorder.examples - recorder.checks,
         "worst_margin": recorder.worst_margin if recorder.checks else None,
         "worst_case": recorder.worst_case,
         "worst_ratio": recorder.worst_ratio,
         "hypothesis_seed": seed,
     }
+
+
+#: A search that reached the claim's check on fewer than this fraction of the profile's example
+#: budget is ``inconclusive``: too few inputs met the hypotheses for "holds" to mean much.
+MIN_CHECKED_FRACTION = 0.5
+
+
+@contextlib.contextmanager
+def _no_local_constants() -> Iterator[None]:
+    """Stop Hypothesis from mixing literals of whatever local modules are imported into its draws.
+
+    Hypothesis (6.131 and later) harvests constants from every non-library module in ``sys.modules``
+    and sometimes draws them. The set then depends on what else is imported (pytest's test modules,
+    a user's script), so the same claim, profile and seed could search differently under pytest
+    and under ``python -m verify``. With the harvest off, a verdict depends only on (code of the
+    claim and the model, profile, seed). Internal API: if it moves, this is a no-op.
+    """
+    from hypothesis.internal.conjecture import providers
+
+    original = getattr(providers, "_get_local_constants", None)
+    constants = getattr(providers, "Constants", None)
+    if original is None or constants is None:
+        yield
+        return
+    empty = constants()
+    providers._get_local_constants = lambda *args, **kwargs: empty
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if cache is not None:
+        cache.cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        if cache is not None:
+            cache.cache.clear()
 
 
 def _run_property(claim: Claim, seed: int, profile: str, recorder: Recorder) -> None:
@@ -131,7 +168,7 @@ def _run_property(claim: Claim, seed: int, profile: str, recorder: Recorder) -> 
         test = hypothesis.example(**example)(test)
     test = profile_settings(profile)(test)
     # print falsifying arrays exactly (shortest round-trip repr, no summarising) so they replay
-    with np.printoptions(floatmode="unique", threshold=sys.maxsize):
+    with np.printoptions(floatmode="unique", threshold=sys.maxsize), _no_local_constants():
         hypothesis.seed(seed)(test)()
 
 
@@ -164,10 +201,15 @@ def run_claim(
                 }
             else:
                 _run_property(claim, derived, profile, recorder)
-                verdict = "holds" if recorder.checks else "inconclusive"
                 evidence = _property_evidence(claim, recorder, derived)
-                if not recorder.checks:
-                    evidence["reason"] = "no input satisfied the claim's hypotheses"
+                budget = profile_settings(profile).max_examples
+                needed = math.ceil(MIN_CHECKED_FRACTION * budget) if claim.strategies else 1
+                verdict = "holds" if recorder.checks >= needed else "inconclusive"
+                if verdict == "inconclusive":
+                    evidence["reason"] = (
+                        f"only {recorder.checks} inputs met the claim's hypotheses "
+                        f"(fewer than {needed} of the '{profile}' budget of {budget})"
+                    )
     except ClaimViolation as exc:
         call, blob = _notes(exc)
         verdict = "refuted"
@@ -175,7 +217,8 @@ def run_claim(
         evidence.update(
             message=str(exc),
             counterexample=call,
-            reproduce=f"python -m verify --claims {claim.id} --seed {seed} --profile {profile}",
+            reproduce=f"python -m verify --claims {claim.id} --seed {seed} --profile {profile}"
+            + (f" --fault {fault}" if fault else ""),
             blob=blob,
         )
     except (Unsatisfiable, Inconclusive) as exc:

@@ -1,7 +1,7 @@
 """Run the claims of [LCG24] and [AW26] and report which hold, which are refuted, which are measured.
 
 usage: python -m verify [--list] [--claims ID,ID] [--seed N] [--profile NAME] [--out DIR]
-                        [--json PATH|-] [--expected FILE] [-q]
+                        [--json PATH|-] [--expected FILE] [--fault NAME] [-q]
 
 Every registered claim (or the ones named by --claims, by exact ID) runs under the Hypothesis
 profile (default ci, deterministic). The run prints a verdict table, and writes report.json (the
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TextIO
 
 from model.errors import CheckerError
+from properties import faults as fault_registry
 from properties.catalog import load_claims
 from properties.engine import ClaimResult
 from properties.expected import load_expected
@@ -74,6 +75,9 @@ def _parser(stream: TextIO) -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=Path("report"), help="directory for report.json and report.md")
     parser.add_argument("--json", metavar="PATH", help="also write the JSON report here ('-' for stdout)")
     parser.add_argument("--expected", type=Path, help="expected-verdicts file (default: the committed one)")
+    parser.add_argument(
+        "--fault", metavar="NAME", help="run with a planted fault applied (see properties/faults.py); expect exit 1"
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress or table, only the summary line")
     parser.stream = stream
     return parser
@@ -101,11 +105,22 @@ def main(argv: list[str] | None = None, *, stream: TextIO | None = None, err: Te
         if args.list:
             _list(stream)
             return 0
-        ids = [i.strip() for i in args.claims.split(",") if i.strip()] if args.claims else None
+        ids = None
+        if args.claims is not None:
+            ids = [i.strip() for i in args.claims.split(",") if i.strip()]
+            if not ids:
+                err.write(f"verify: usage error: --claims names no claim ID: {args.claims!r}\n")
+                return 2
         args.profile = args.profile or selected_profile()
         registry = load_claims()
         registry.select(ids)  # an unknown ID fails here, before any work
+        if args.fault is not None:
+            fault_registry.get(args.fault)  # an unknown fault too
         expected = load_expected(args.expected)
+        stray = sorted(set(expected) - set(registry.ids()))
+        if stray:
+            err.write(f"verify: the expected-verdicts file names unknown claim IDs: {', '.join(stray)}\n")
+            return 2
         _check_writable(args.out)
         machine_stdout = args.json == "-"
         progress_stream = err
@@ -120,9 +135,16 @@ def main(argv: list[str] | None = None, *, stream: TextIO | None = None, err: Te
 
         started_at = dt.datetime.now(dt.UTC)
         started = time.perf_counter()
-        results = run_claims(ids, seed=args.seed, profile=args.profile, expected=expected, progress=progress)
+        results = run_claims(
+            ids, seed=args.seed, profile=args.profile, expected=expected, fault=args.fault, progress=progress
+        )
         report = build_report(
-            results, seed=args.seed, profile=args.profile, seconds=time.perf_counter() - started, started=started_at
+            results,
+            seed=args.seed,
+            profile=args.profile,
+            seconds=time.perf_counter() - started,
+            started=started_at,
+            fault=args.fault,
         )
         text = dumps(report)
         write_atomic(args.out / "report.json", text)
@@ -142,6 +164,9 @@ def main(argv: list[str] | None = None, *, stream: TextIO | None = None, err: Te
         return 2
     except OSError as exc:
         err.write(f"verify: cannot write the report: {exc}\n")
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the contract: an internal error is exit 2 with one line
+        err.write(f"verify: internal error: {type(exc).__name__}: {exc}\n")
         return 2
 
 

@@ -58,6 +58,8 @@ def summary_line(report: dict[str, Any]) -> str:
     counts = ", ".join(f"{s[v]} {v}" for v in ("holds", "refuted", "measured", "inconclusive", "error") if s.get(v))
     unexpected = s.get("unexpected", [])
     state = "all as expected" if not unexpected else f"UNEXPECTED: {', '.join(unexpected)}"
+    if report.get("fault"):
+        state += f"; planted fault {report['fault']}"
     return (
         f"{s['claims']} claims: {counts or 'none run'}; {state} "
         f"(seed {report['seed']}, profile {report['profile']}, {report['seconds']:.1f} s)"
@@ -83,6 +85,16 @@ def table(report: dict[str, Any]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    for entry in report["claims"]:
+        ev = entry.get("evidence", {})
+        if entry["verdict"] in ("refuted", "error") and ev.get("counterexample"):
+            lines += [
+                "",
+                f"{entry['id']} {entry['verdict']}: {_first_line(ev.get('message') or ev.get('error', ''), 200)}",
+            ]
+            lines += [ev["counterexample"]]
+            if ev.get("reproduce"):
+                lines.append(f"reproduce: {ev['reproduce']}")
     return "\n".join([*lines, "", summary_line(report)]) + "\n"
 
 

@@ -2,7 +2,7 @@
 
 Shape (schema 1; later issues and users rely on it)::
 
-    {"schema": 1, "tool": "onenn-verify", "seed": 0, "profile": "ci", "started": "...",
+    {"schema": 1, "tool": "onenn-verify", "seed": 0, "profile": "ci", "fault": null, "started": "...",
      "seconds": 12.3, "versions": {"python": ..., "torch": ..., ...},
      "summary": {"claims": 13, "holds": 13, "refuted": 0, ..., "unexpected": []},
      "claims": [{"id", "statement", "paper_ref", "section", "verdict", "expected",
@@ -57,7 +57,13 @@ def _clean(value: Any) -> Any:
 
 
 def build_report(
-    results: Sequence[ClaimResult], *, seed: int, profile: str, seconds: float, started: _dt.datetime | None = None
+    results: Sequence[ClaimResult],
+    *,
+    seed: int,
+    profile: str,
+    seconds: float,
+    started: _dt.datetime | None = None,
+    fault: str | None = None,
 ) -> dict[str, Any]:
     """The report dictionary for ``results`` (see the module docstring)."""
     counts = {verdict: sum(r.verdict == verdict for r in results) for verdict in VERDICTS}
@@ -68,6 +74,7 @@ def build_report(
             "tool": "onenn-verify",
             "seed": seed,
             "profile": profile,
+            "fault": fault,
             "started": started.isoformat(timespec="seconds"),
             "seconds": round(seconds, 3),
             "versions": versions(),

@@ -19,7 +19,7 @@ from model.attention import (
     predict,
     predict_factorised,
 )
-from model.errors import InvalidDimension, InvalidParameter, InvalidShape, NonFiniteValue
+from model.errors import InvalidDimension, InvalidDType, InvalidParameter, InvalidShape, NonFiniteValue
 from model.laws import sample_training_prompts
 from model.prompt import Prompt
 
@@ -153,7 +153,7 @@ def test_init_W_is_zero_but_last_entry_minus_sigma() -> None:
 
 @pytest.mark.parametrize("sigma", [0.0, -1.0, math.nan, math.inf])
 def test_init_W_rejects_nonpositive_or_nonfinite_sigma(sigma: float) -> None:
-    with pytest.raises(InvalidParameter, match=rf"sigma must be (> 0|finite).*got {sigma!r}"):
+    with pytest.raises(InvalidParameter, match=rf"sigma must be (> 0|a finite real number).*got {sigma!r}"):
         init_W(sigma, 3)
 
 
@@ -167,7 +167,7 @@ def test_family_W_rejects_d_1() -> None:
 )
 def test_family_W_rejects_nonfinite_xi(xi1: float, xi2: float, name: str) -> None:
     bad = xi1 if name == "xi1" else xi2
-    with pytest.raises(InvalidParameter, match=rf"{name} must be finite, got {bad!r}"):
+    with pytest.raises(InvalidParameter, match=rf"{name} must be a finite real number, got {bad!r}"):
         family_W(xi1, xi2, 3)
 
 
@@ -187,7 +187,7 @@ def test_predict_rejects_nan_W() -> None:
 
 
 def test_predict_rejects_W_dtype_mismatch() -> None:
-    with pytest.raises(InvalidParameter, match=r"W has dtype torch\.float32 but the prompt has torch\.float64"):
+    with pytest.raises(InvalidDType, match=r"W has dtype torch\.float32 but the prompt has torch\.float64"):
         predict(_hand_prompt(), _hand_W().to(torch.float32))
 
 

@@ -193,10 +193,10 @@ def test_non_unit_vector_inside_tolerance_is_accepted(name: str, dtype: torch.dt
 
 
 BAD_LABEL_SPACES = {
-    "bound_0": (lambda: bounded(0.0), r"B must be finite and > 0, got 0\.0"),
-    "bound_negative": (lambda: bounded(-1.0), r"B must be finite and > 0, got -1\.0"),
-    "bound_nan": (lambda: bounded(math.nan), r"B must be finite and > 0, got nan"),
-    "bound_inf": (lambda: bounded(math.inf), r"B must be finite and > 0, got inf"),
+    "bound_0": (lambda: bounded(0.0), r"B must be > 0, got 0\.0"),
+    "bound_negative": (lambda: bounded(-1.0), r"B must be > 0, got -1\.0"),
+    "bound_nan": (lambda: bounded(math.nan), r"B must be a finite real number, got nan"),
+    "bound_inf": (lambda: bounded(math.inf), r"B must be a finite real number, got inf"),
     "kind_unknown": (lambda: LabelSpace("ternary", 1.0), r"kind must be 'binary' or 'bounded', got 'ternary'"),
     "binary_bound_2": (lambda: LabelSpace("binary", 2.0), r"binary labels are \+-1, so their bound is 1, got 2\.0"),
 }
