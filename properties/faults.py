@@ -36,22 +36,30 @@ class Fault:
     replacement: Callable[..., Any]
     targets: tuple[str, ...]
 
+    def _owner(self) -> tuple[Any, str]:
+        owner: Any = importlib.import_module(self.module)
+        *path, last = self.attribute.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        return owner, last
+
     @contextlib.contextmanager
     def applied(self) -> Iterator[None]:
-        module = importlib.import_module(self.module)
-        original = getattr(module, self.attribute)
-        setattr(module, self.attribute, self.replacement)
+        owner, name = self._owner()
+        original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+        setattr(owner, name, self.replacement)
         try:
             yield
         finally:
-            setattr(module, self.attribute, original)
+            setattr(owner, name, original)
 
 
 FAULTS: dict[str, Fault] = {}
 
 
 def _fault(name: str, *, patches: str, targets: tuple[str, ...]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    module, attribute = patches.rsplit(".", 1)
+    """Register a fault replacing ``patches``: 'package.module.function' or 'package.module:Class.method'."""
+    module, attribute = patches.split(":", 1) if ":" in patches else patches.rsplit(".", 1)
 
     def register(replacement: Callable[..., Any]) -> Callable[..., Any]:
         description = (replacement.__doc__ or "").strip().splitlines()[0]
@@ -108,7 +116,7 @@ def _weight(W: torch.Tensor) -> torch.Tensor:
     return torch.as_tensor(W)
 
 
-@_fault("scores_in_float32", patches="model.attention.query_scores", targets=("M6", "M7"))
+@_fault("scores_in_float32", patches="model.attention.query_scores", targets=("M6", "M7", "C9c"))
 def _scores_in_float32(H: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     """Scores computed after a silent float32 downcast, then cast back to float64."""
     H32, W32 = H.to(torch.float32), _weight(W).to(torch.float32)
@@ -121,7 +129,7 @@ def _scores_transposed(H: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     return torch.einsum("bkj,bk->bj", H, H[:, :, -1] @ _weight(W))
 
 
-@_fault("embed_reshape_scramble", patches="model.attention.embed", targets=("M2", "M4", "M5", "C9c"))
+@_fault("embed_reshape_scramble", patches="model.attention.embed", targets=("M2", "M4", "M5", "C9b", "C9c"))
 def _embed_scrambled(prompt: Any) -> torch.Tensor:
     """The (B, N, d) inputs are reshaped instead of transposed when building H, mixing N and d."""
     x, y, xq = prompt.x, prompt.y, prompt.xq
@@ -140,6 +148,12 @@ def _readout_off_by_one(H: torch.Tensor, weights: torch.Tensor) -> Any:
 
     labels = H[:, -2, :]
     return Prediction((labels[:, 1:] * weights[:, 1:]).sum(dim=1), weights)
+
+
+@_fault("layer_softmax_over_queries", patches="model.attention:AttentionLayer.attention", targets=("M10",))
+def _layer_over_queries(self: Any, H: torch.Tensor) -> torch.Tensor:
+    """The full layer normalises its attention over queries (rows) instead of over keys (columns)."""
+    return torch.softmax(H.transpose(1, 2) @ self.W @ H, dim=2)
 
 
 # --- the two-parameter family ----------------------------------------------------------------------

@@ -1,12 +1,14 @@
-"""Invariants of the model itself (THEORY.md "M-invariants", IDs M1-M9).
+"""Invariants of the model itself (THEORY.md "M-invariants", IDs M1-M10).
 
 M1 the query's attention weights are a probability vector; M2 permuting the examples leaves y_hat
 unchanged; M3 flipping every label flips y_hat when W21 = 0 and W23 = 0; M4 rotating every x leaves
 y_hat unchanged on the family; M5 for a general W a rotation maps W to its conjugate; M6 the
 family's closed form equals the full model; M7 merged W equals the factorised W_K^T W_Q; M8 float32
-agrees with float64 within a stated tolerance; M9 no NaN/inf at large logits.
+agrees with float64 within a stated tolerance; M9 no NaN/inf at large logits; M10 the full layer
+f(H; W) = H softmax(H^T W H) is a column-stochastic attention whose query column carries y_hat.
 
-All tolerances come from :mod:`properties.tolerances` (first-order rounding bounds).
+Tolerances: first-order rounding bounds (:mod:`properties.tolerances`) evaluated on reference
+weights that do not come from the model under test (:mod:`properties.reference`).
 """
 
 from __future__ import annotations
@@ -16,37 +18,31 @@ from typing import Any
 import numpy as np
 import torch
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 import model.attention as attention
 from model.prompt import Prompt
+from properties.matrices import family_params, orthogonal_matrices, prompts_with_weights, weight_matrices
 from properties.pinned import THREE_EQUAL_LABELS
-from properties.pointwise import abs_scores, value_row
+from properties.reference import reference_slack, reference_weights, score_bound
 from properties.registry import check, claim
-from properties.strategies import (
-    family_params,
-    orthogonal_matrices,
-    prompts,
-    prompts_with_weights,
-    weight_matrices,
-)
-from properties.tolerances import EPS32, EPS64, prediction_slack, score_error, summation_slack, weights_slack
+from properties.strategies import SEEDS, prompts
+from properties.tolerances import EPS32, EPS64, summation_slack, weights_slack
 
 SECTION = "Model invariants"
-CITE = "[LCG24] §2 model definition (S2)"
+F64 = torch.float64
 
 
-def _W(W_np: np.ndarray, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+def _W(W_np: np.ndarray, dtype: torch.dtype = F64) -> torch.Tensor:
     return torch.tensor(W_np, dtype=dtype)
 
 
-def _error(prompt: Prompt, W: torch.Tensor, *, eps: float = EPS64) -> torch.Tensor:
-    return score_error(
-        abs_scores(attention.embed(prompt).to(torch.float64), W.to(torch.float64)), prompt.d + 2, eps=eps
-    )
-
-
 def _gap(a: torch.Tensor, b: torch.Tensor) -> float:
-    return float((a.to(torch.float64) - b.to(torch.float64)).abs().max())
+    return float((a.to(F64) - b.to(F64)).abs().max())
+
+
+def _same(gap: float, slack: float, what: str) -> None:
+    check(gap <= slack, margin=slack - gap, ratio=gap / slack, message=f"{what} by {gap:.3g} > slack {slack:.3g}")
 
 
 @claim("M1", section=SECTION, given={"case": prompts_with_weights()})
@@ -68,24 +64,28 @@ def weights_are_probabilities(case: tuple[Prompt, np.ndarray]) -> None:
     )
 
 
+@st.composite
+def _permutations(draw: Any, n: int) -> list[int]:
+    """Reversal, a swap of the first two, or a seeded shuffle (cheap at N = 512, unlike st.permutations)."""
+    kind = draw(st.sampled_from(["reverse", "swap", "shuffle"]))
+    if kind == "reverse":
+        return list(range(n))[::-1]
+    if kind == "swap":
+        return [1, 0, *range(2, n)] if n > 1 else [0]
+    return [int(i) for i in np.random.default_rng(draw(SEEDS)).permutation(n)]
+
+
 @claim("M2", section=SECTION, given={"case": prompts_with_weights(), "data": st.data()})
 def permutation_invariance(case: tuple[Prompt, np.ndarray], data: Any) -> None:
     """Permuting the (x_j, y_j) pairs leaves y_hat unchanged.
     [LCG24] §2 model definition (S2), claim M2
     """
     prompt, W_np = case
-    order = data.draw(st.permutations(list(range(prompt.n))), label="order")
+    order = data.draw(_permutations(prompt.n), label="order")
     permuted = Prompt(prompt.x[:, order], prompt.y[:, order], prompt.xq, prompt.labels)
-    before = attention.predict(prompt, _W(W_np))
+    before = attention.predict(prompt, _W(W_np)).y_hat
     after = attention.predict(permuted, _W(W_np)).y_hat
-    gap = _gap(before.y_hat, after)
-    slack = 2 * summation_slack(prompt.n, prompt.labels.bound)
-    check(
-        gap <= slack,
-        margin=slack - gap,
-        ratio=gap / slack,
-        message=f"y_hat moved by {gap:.3g} > {slack:.3g} under {order}",
-    )
+    _same(_gap(before, after), 2 * summation_slack(prompt.n, prompt.labels.bound), "permuting moved y_hat")
 
 
 @claim("M3", section=SECTION, given={"case": prompts_with_weights()})
@@ -101,15 +101,11 @@ def label_flip_equivariance(case: tuple[Prompt, np.ndarray]) -> None:
     flipped = Prompt(prompt.x, -prompt.y, prompt.xq, prompt.labels)
     before = attention.predict(prompt, _W(W_np)).y_hat
     after = attention.predict(flipped, _W(W_np)).y_hat
-    gap = _gap(after, -before)
-    slack = 2 * summation_slack(prompt.n, prompt.labels.bound)
-    check(
-        gap <= slack, margin=slack - gap, ratio=gap / slack, message=f"y_hat(-y) + y_hat(y) = {gap:.3g} > {slack:.3g}"
-    )
+    _same(_gap(after, -before), 2 * summation_slack(prompt.n, prompt.labels.bound), "y_hat(-y) missed -y_hat(y)")
 
 
 def _rotated(prompt: Prompt, U: np.ndarray) -> Prompt:
-    Ut = torch.tensor(U, dtype=torch.float64)
+    Ut = torch.tensor(U, dtype=F64)
     return Prompt(prompt.x @ Ut.T, prompt.y, prompt.xq @ Ut.T, prompt.labels)
 
 
@@ -126,17 +122,10 @@ def rotation_invariance_on_family(case: tuple[Prompt, np.ndarray, tuple[float, f
     """
     prompt, U, (xi1, xi2) = case
     W = attention.family_W(xi1, xi2, prompt.d)
-    before = attention.predict(prompt, W)
+    before = attention.predict(prompt, W).y_hat
     after = attention.predict(_rotated(prompt, U), W).y_hat
-    gap = _gap(before.y_hat, after)
-    error = 2 * _error(prompt, W) + (prompt.d + 2) * EPS64 * (xi1 + 1.0)  # + the rotation's rounding
-    slack = float(prediction_slack(before.weights, value_row(prompt), error, prompt.labels.bound)[0])
-    check(
-        gap <= slack,
-        margin=slack - gap,
-        ratio=gap / slack,
-        message=f"y_hat moved by {gap:.3g} > {slack:.3g} (xi = {xi1!r}, {xi2!r})",
-    )
+    rotation = (prompt.d + 2) * EPS64 * (xi1 + 1.0)  # the rotated points' rounding, times xi1
+    _same(_gap(before, after), reference_slack(prompt, W, factor=2, extra_error=rotation), "rotating moved y_hat")
 
 
 @st.composite
@@ -153,12 +142,10 @@ def rotation_conjugates_weight(case: tuple[Prompt, np.ndarray, np.ndarray]) -> N
     prompt, U, W_np = case
     P = np.eye(prompt.d + 2)
     P[: prompt.d, : prompt.d] = U
-    before = attention.predict(prompt, _W(W_np))
+    before = attention.predict(prompt, _W(W_np)).y_hat
     after = attention.predict(_rotated(prompt, U), _W(P @ W_np @ P.T)).y_hat
-    gap = _gap(before.y_hat, after)
-    error = 4 * (prompt.d + 2) * _error(prompt, _W(W_np))  # the conjugation adds two more products
-    slack = float(prediction_slack(before.weights, value_row(prompt), error, prompt.labels.bound)[0])
-    check(gap <= slack, margin=slack - gap, ratio=gap / slack, message=f"y_hat moved by {gap:.3g} > {slack:.3g}")
+    slack = reference_slack(prompt, _W(W_np), factor=4 * (prompt.d + 2))  # conjugation: two more products
+    _same(_gap(before, after), slack, "rotating x and conjugating W moved y_hat")
 
 
 @claim(
@@ -177,9 +164,9 @@ def family_formula_matches_model(prompt: Prompt, xi: tuple[float, float]) -> Non
     closed = attention.family_predict(prompt, xi1, xi2)
     gap_y, gap_w = _gap(full.y_hat, closed.y_hat), _gap(full.weights, closed.weights)
     norm_defect = float((prompt.xq.pow(2).sum() - 1.0).abs())  # the closed form uses ||x_q|| = 1
-    error = 2 * _error(prompt, W) + xi1 * norm_defect
-    slack_y = float(prediction_slack(full.weights, value_row(prompt), error, prompt.labels.bound)[0])
-    slack_w = float(weights_slack(full.weights, error)[0])
+    slack_y = reference_slack(prompt, W, factor=2, extra_error=xi1 * norm_defect)
+    error = score_bound(prompt, W, factor=2, extra_error=xi1 * norm_defect)
+    slack_w = float(weights_slack(reference_weights(prompt, W), error)[0])
     check(
         gap_y <= slack_y and gap_w <= slack_w,
         margin=min(slack_y - gap_y, slack_w - gap_w),
@@ -196,13 +183,8 @@ def _prompt_factors(draw: Any) -> tuple[Prompt, np.ndarray, np.ndarray]:
     rank = draw(st.integers(1, size))
     scale = draw(st.sampled_from([1.0, 10.0, 100.0]))
     entries = st.floats(-scale, scale)
-    from hypothesis.extra.numpy import arrays
-
-    return (
-        prompt,
-        draw(arrays(np.float64, (rank, size), elements=entries)),
-        draw(arrays(np.float64, (rank, size), elements=entries)),
-    )
+    factor = arrays(np.float64, (rank, size), elements=entries)
+    return prompt, draw(factor), draw(factor)
 
 
 @claim("M7", section=SECTION, given={"case": _prompt_factors()})
@@ -211,18 +193,12 @@ def merged_equals_factorised(case: tuple[Prompt, np.ndarray, np.ndarray]) -> Non
     [LCG24] §2 (W = W_K^T W_Q), claim M7
     """
     prompt, K_np, Q_np = case
-    merged = attention.predict(prompt, _W(K_np.T @ Q_np))
+    W = _W(K_np.T @ Q_np)
+    merged = attention.predict(prompt, W).y_hat
     factorised = attention.predict_factorised(prompt, _W(K_np), _W(Q_np)).y_hat
-    gap = _gap(merged.y_hat, factorised)
     rank = K_np.shape[0]
-    error = 2 * (rank + prompt.d + 2) * _error(prompt, _W(np.abs(K_np).T @ np.abs(Q_np)))
-    slack = float(prediction_slack(merged.weights, value_row(prompt), error, prompt.labels.bound)[0])
-    check(
-        gap <= slack,
-        margin=slack - gap,
-        ratio=gap / slack,
-        message=f"merged and factorised differ by {gap:.3g} > {slack:.3g}",
-    )
+    slack = reference_slack(prompt, W, factor=2 * (rank + prompt.d + 2), abs_W=_W(np.abs(K_np).T @ np.abs(Q_np)))
+    _same(_gap(merged, factorised), slack, "merged and factorised differ")
 
 
 @claim("M8", section=SECTION, given={"case": prompts_with_weights()})
@@ -231,16 +207,14 @@ def float32_agrees_with_float64(case: tuple[Prompt, np.ndarray]) -> None:
     [LCG24] §2 model definition (S2), claim M8
 
     Tolerance: each float32 score is off by at most (d+2) eps32 |h_j|^T |W| |h_q| plus the rounding
-    of the inputs to float32 (counted in the same term), propagated through the softmax as in
-    :func:`properties.tolerances.prediction_slack` with eps32.
+    of the inputs to float32 (counted in the same term, doubled), propagated through the softmax as
+    in :func:`properties.tolerances.prediction_slack` with eps32.
     """
     prompt, W_np = case
-    double = attention.predict(prompt, _W(W_np))
+    double = attention.predict(prompt, _W(W_np)).y_hat
     single = attention.predict(prompt.to(torch.float32), _W(W_np, torch.float32)).y_hat
-    gap = _gap(double.y_hat, single) if bool(torch.isfinite(single).all()) else float("inf")
-    error = 2 * _error(prompt, _W(W_np), eps=EPS32)
-    slack = float(prediction_slack(double.weights, value_row(prompt), error, prompt.labels.bound, eps=EPS32)[0])
-    check(gap <= slack, margin=slack - gap, ratio=gap / slack, message=f"float32 differs by {gap:.3g} > {slack:.3g}")
+    gap = _gap(double, single) if bool(torch.isfinite(single).all()) else float("inf")
+    _same(gap, reference_slack(prompt, _W(W_np), factor=2, eps=EPS32), "float32 differs")
 
 
 @st.composite
@@ -253,22 +227,49 @@ def _large_logits(draw: Any) -> tuple[Prompt, np.ndarray]:
 
 @claim("M9", section=SECTION, given={"case": _large_logits()})
 def finite_at_large_logits(case: tuple[Prompt, np.ndarray]) -> None:
-    """No NaN or inf at large logits (W entries up to 1e8): y_hat is finite and |y_hat| <= B.
+    """No NaN or inf at large logits (W entries up to 1e8): y_hat is finite and |y_hat| <= max_j |y_j|.
     [LCG24] §2 model definition (S2), claim M9
     """
     prompt, W_np = case
     outputs = []
-    for dtype in (torch.float64, torch.float32):
-        p = prompt.to(dtype)
-        prediction = attention.predict(p, _W(W_np, dtype))
+    for dtype in (F64, torch.float32):
+        prediction = attention.predict(prompt.to(dtype), _W(W_np, dtype))
         outputs += [prediction.y_hat, prediction.weights]
     layer = attention.AttentionLayer(_W(W_np))(attention.embed(prompt)).detach()
     finite = all(bool(torch.isfinite(t).all()) for t in [*outputs, layer])
     size = max(float(outputs[0].abs().max()), float(outputs[2].abs().max())) if finite else float("inf")
-    limit = prompt.labels.bound * (1.0 + 4 * summation_slack(prompt.n, 1.0, eps=EPS32))
+    largest = float(prompt.y.abs().max())  # y_hat is a convex combination of the labels and the query's 0
+    limit = largest * (1.0 + 4 * summation_slack(prompt.n, 1.0, eps=EPS32))
     check(
         finite and size <= limit,
         margin=limit - size,
-        ratio=size / limit,
-        message=f"finite {finite}, |y_hat| = {size!r} vs B = {prompt.labels.bound:g}",
+        ratio=size / limit if limit > 0 else (0.0 if size == 0 else float("inf")),
+        message=f"finite {finite}, |y_hat| = {size!r} vs max |y_j| = {largest!r}",
+    )
+
+
+@claim("M10", section=SECTION, given={"case": prompts_with_weights()})
+def full_layer_is_column_stochastic(case: tuple[Prompt, np.ndarray]) -> None:
+    """The full layer H softmax(H^T W H) is column-stochastic and its query column's label entry is y_hat.
+    [LCG24] §2 eq. f(H; W) (S2), claim M10
+    """
+    prompt, W_np = case
+    H = attention.embed(prompt)  # (B, d+2, N+1)
+    layer = attention.AttentionLayer(_W(W_np))
+    weights = layer.attention(H).detach()  # (B, N+1, N+1), column j = attention of position j
+    output = layer(H).detach()  # (B, d+2, N+1)
+    y_hat = attention.predict(prompt, _W(W_np)).y_hat
+    sums = weights.sum(dim=1)  # (B, N+1), each 1
+    column_error = float((sums - 1.0).abs().max())
+    slack = summation_slack(prompt.n, 1.0)
+    # the layer forms its scores by matrix products in another order than predict: score rounding
+    readout = _gap(output[:, prompt.d, -1], y_hat)
+    readout_slack = reference_slack(prompt, _W(W_np), factor=2) + summation_slack(prompt.n, prompt.labels.bound)
+    minimum = float(weights.min())
+    check(
+        column_error <= slack and minimum >= 0.0 and readout <= readout_slack,
+        margin=min(slack - column_error, readout_slack - readout, minimum),
+        ratio=max(column_error / slack, readout / readout_slack),
+        message=f"columns sum to 1 within {column_error:.3g} (slack {slack:.3g}), min weight {minimum!r}, "
+        f"[f(H; W)]_(d+1, N+1) - y_hat = {readout:.3g} (slack {readout_slack:.3g})",
     )

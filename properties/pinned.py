@@ -11,7 +11,7 @@ import torch
 from model.laws import sample_training_prompts
 from model.prompt import BINARY, Prompt
 
-__all__ = ["CIRCLE_N1", "THREE_EQUAL_LABELS"]
+__all__ = ["BOUNDARY_N10", "CIRCLE_N1", "THREE_EQUAL_LABELS"]
 
 _F64 = torch.float64
 
@@ -28,3 +28,14 @@ CIRCLE_N1 = Prompt(
 #: the attention weights with a slack that ignored the scores' rounding: their gap 2.5e-14 exceeded it.
 _base = sample_training_prompts(1, 3, 2, generator=torch.Generator().manual_seed(139))
 THREE_EQUAL_LABELS = Prompt(_base.x, torch.ones_like(_base.y), _base.xq, BINARY)
+
+#: A 1-NN decision boundary: x_q = e_1, the nearest neighbour at tau* = 0.9 with label +1 and nine
+#: examples labelled -1 at tau = 0.8 (delta = 0.2). At xi = (46.05, 100) the wrong labels carry
+#: |y_hat - y*| = 0.165 > N e^{-xi1 delta/2} = 0.1: a bound with N in place of 2N is false here,
+#: while the paper's 2N e^{-xi1 delta/2} = 0.2 holds (found by the review of issue 3).
+BOUNDARY_N10 = Prompt(
+    torch.tensor([[[0.9, 0.19**0.5]] + [[0.8, 0.36**0.5]] * 9], dtype=_F64),
+    torch.tensor([[1.0] + [-1.0] * 9], dtype=_F64),
+    torch.tensor([[1.0, 0.0]], dtype=_F64),
+    BINARY,
+)

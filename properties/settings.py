@@ -2,7 +2,7 @@
 
 - ``ci`` (the default everywhere): derandomised, no example database, no deadline, blobs printed,
   one minimal failure reported. Deterministic: the same code gives the same verdicts.
-- ``thorough``: ten times the examples, for a deeper search before a release.
+- ``thorough``: ten times the examples of ``ci``, for a deeper search before a release.
 - ``quick``: a small budget for the planted-fault tests (a fault must be caught fast).
 
 Select a profile with the environment variable ``ONENN_PROFILE`` (pytest) or ``--profile`` (verify).
@@ -31,8 +31,8 @@ _COMMON = settings(
 )
 
 PROFILES: dict[str, settings] = {
-    "ci": settings(_COMMON, max_examples=150),
-    "thorough": settings(_COMMON, max_examples=1500),
+    "ci": settings(_COMMON, max_examples=300),
+    "thorough": settings(_COMMON, max_examples=3000),
     "quick": settings(_COMMON, max_examples=60),
 }
 

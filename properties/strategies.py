@@ -3,8 +3,8 @@
 References: the prompt setup S1/S3/S4 of THEORY.md; the adversarial families target the places
 where the pointwise claims C2, C9a-c and the M-invariants are most fragile: exact ties and
 near-ties at the nearest neighbour, duplicated points, the query equal to an example, antipodal
-pairs, tight clusters, the circle d = 2, a single example N = 1, long prompts N >= 256, and extreme
-family parameters xi up to 1e4.
+pairs, tight clusters, 1-NN decision boundaries, the circle d = 2, a single example N = 1, and long
+prompts N >= 256.
 
 Conventions (after Hypothesis's own strategies): keyword-only, typed, bounded arguments validated
 up front; everything built from basic strategies so shrinking is free; ``one_of`` lists the simplest
@@ -15,7 +15,7 @@ float64, with points normalised in float64 (| ||x|| - 1 | of a few ulps). Random
 comes from a seeded ``numpy.random.Generator`` whose seed Hypothesis draws, so examples replay.
 
 Minimal example: ``prompts()`` shrinks to a uniform prompt with N = 1, d = 2, generator seed 0
-and label +1 (binary); ``family_params()`` to (0.0, 0.0); ``weight_matrices(d=d)`` to the zero matrix.
+and label +1 (binary). Parameters and matrices (xi, W, rotations) are in :mod:`properties.matrices`.
 """
 
 from __future__ import annotations
@@ -26,47 +26,49 @@ from typing import Any
 import numpy as np
 import torch
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 from model.errors import InvalidParameter
 from model.prompt import BINARY, LabelSpace, Prompt, bounded
 
 __all__ = [
+    "D_LIMIT",
     "LARGE_N",
-    "XI_MAX",
+    "N_LIMIT",
+    "SEEDS",
     "adversarial_prompts",
     "antipodal_prompts",
+    "boundary_prompts",
+    "check_int",
     "circle_prompts",
     "clustered_prompts",
     "duplicated_prompts",
-    "family_params",
     "label_spaces",
     "large_prompts",
-    "orthogonal_matrices",
     "prompts",
-    "prompts_with_weights",
     "query_on_example_prompts",
     "single_example_prompts",
     "tied_prompts",
     "uniform_prompts",
     "unit_vectors",
-    "weight_matrices",
 ]
 
-#: Largest family parameter |xi| the strategies produce ("extreme xi", issue #3).
-XI_MAX = 1e4
 #: Size range of the long prompts.
 LARGE_N = (256, 512)
 #: Near-tie gaps (in tau) the tie strategy tries first; a drawn gap lies in [1e-12, 1e-3] (or is 0),
 #: well above model.nearest.TIE_TOL = 3.6e-15, so a near-tie is never mistaken for a tie.
 NEAR_TIE_GAPS = (0.0, 1e-12, 1e-9, 1e-6, 1e-3)
+#: Gaps tau* - tau_j of the boundary prompts tried first.
+BOUNDARY_GAPS = (1e-6, 1e-3, 0.1, 1.0)
 #: Cap radii of the clustered prompts.
 CLUSTER_RADII = (1e-1, 1e-3, 1e-6, 1e-9)
 
-_SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
+#: Seeds of the numpy generators that place the points of a drawn prompt.
+SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
+#: Largest n_max and d_max the prompt strategies accept (a drawn prompt must fit Hypothesis's buffer).
+N_LIMIT, D_LIMIT = 1024, 512
 
 
-def _check_int(name: str, value: int, minimum: int, maximum: int | None = None) -> int:
+def check_int(name: str, value: int, minimum: int, maximum: int | None = None) -> int:
     if (
         isinstance(value, bool)
         or not isinstance(value, int)
@@ -142,7 +144,7 @@ def _unit_vector(draw: Any, d: int) -> np.ndarray:
 
 def unit_vectors(*, d: int) -> st.SearchStrategy[np.ndarray]:
     """A point of S^{d-1} from d bounded coordinates, normalised; shrinks to e_1."""
-    _check_int("d", d, 2)
+    check_int("d", d, 2)
     return _unit_vector(d)
 
 
@@ -166,8 +168,8 @@ def _prompt(draw: Any, x: np.ndarray, q: np.ndarray, space: LabelSpace, *, shuff
 
 
 def _sizes(n_min: int, n_max: int, d_max: int, labels: LabelSpace | None) -> None:
-    _check_int("n_max", n_max, n_min)
-    _check_int("d_max", d_max, 2)
+    check_int("n_max", n_max, n_min, N_LIMIT)
+    check_int("d_max", d_max, 2, D_LIMIT)
     _check_labels(labels)
 
 
@@ -182,7 +184,7 @@ def _uniform(draw: Any, n_max: int, d_max: int, labels: LabelSpace | None) -> Pr
     space = _space(draw, labels)
     n = draw(st.integers(1, n_max))
     d = draw(st.integers(2, d_max))
-    points = _gaussian_sphere(np.random.default_rng(draw(_SEEDS)), n + 1, d)
+    points = _gaussian_sphere(np.random.default_rng(draw(SEEDS)), n + 1, d)
     return _prompt(draw, points[:n], points[n], space, shuffle=False)
 
 
@@ -218,7 +220,7 @@ def _tied(draw: Any, n_max: int, d_max: int, labels: LabelSpace | None) -> Promp
     space = _space(draw, labels)
     n = draw(st.integers(2, n_max))
     d = draw(st.integers(2, d_max))
-    rng = np.random.default_rng(draw(_SEEDS))
+    rng = np.random.default_rng(draw(SEEDS))
     q = _gaussian_sphere(rng, 1, d)[0]
     rest = _gaussian_sphere(rng, n - 2, d) if n > 2 else np.zeros((0, d))
     floor = float((rest @ q).max()) if n > 2 else -1.0  # the best tau among the other examples
@@ -248,7 +250,7 @@ def _duplicated(draw: Any, n_max: int, d_max: int, labels: LabelSpace | None) ->
     space = _space(draw, labels)
     n = draw(st.integers(2, n_max))
     d = draw(st.integers(2, d_max))
-    points = _gaussian_sphere(np.random.default_rng(draw(_SEEDS)), n + 1, d)
+    points = _gaussian_sphere(np.random.default_rng(draw(SEEDS)), n + 1, d)
     x, q = points[:n], points[n]
     copies = draw(st.integers(1, n - 1))
     source = int(np.argmax(x @ q)) if draw(st.booleans()) else draw(st.integers(0, n - 1))
@@ -269,7 +271,7 @@ def _query_on_example(draw: Any, n_max: int, d_max: int, labels: LabelSpace | No
     space = _space(draw, labels)
     n = draw(st.integers(1, n_max))
     d = draw(st.integers(2, d_max))
-    x = _gaussian_sphere(np.random.default_rng(draw(_SEEDS)), n, d)
+    x = _gaussian_sphere(np.random.default_rng(draw(SEEDS)), n, d)
     return _prompt(draw, x, x[draw(st.integers(0, n - 1))].copy(), space)
 
 
@@ -286,7 +288,7 @@ def _antipodal(draw: Any, n_max: int, d_max: int, labels: LabelSpace | None) -> 
     space = _space(draw, labels)
     n = draw(st.integers(2, n_max))
     d = draw(st.integers(2, d_max))
-    rng = np.random.default_rng(draw(_SEEDS))
+    rng = np.random.default_rng(draw(SEEDS))
     half = _gaussian_sphere(rng, (n + 1) // 2, d)
     x = np.vstack([half, -half])[:n]
     q = -x[0] if draw(st.booleans()) else _gaussian_sphere(rng, 1, d)[0]
@@ -306,7 +308,7 @@ def _clustered(draw: Any, n_max: int, d_max: int, labels: LabelSpace | None) -> 
     space = _space(draw, labels)
     n = draw(st.integers(1, n_max))
     d = draw(st.integers(2, d_max))
-    rng = np.random.default_rng(draw(_SEEDS))
+    rng = np.random.default_rng(draw(SEEDS))
     radius = draw(st.sampled_from(CLUSTER_RADII))
     centre = _gaussian_sphere(rng, 1, d)[0]
     points = _unit(centre + radius * rng.standard_normal((n + 1, d)))
@@ -326,7 +328,7 @@ def _large(draw: Any, d_max: int, labels: LabelSpace | None) -> Prompt:
     space = _space(draw, labels)
     n = draw(st.integers(*LARGE_N))
     d = draw(st.integers(2, d_max))
-    points = _gaussian_sphere(np.random.default_rng(draw(_SEEDS)), n + 1, d)
+    points = _gaussian_sphere(np.random.default_rng(draw(SEEDS)), n + 1, d)
     return _prompt(draw, points[:n], points[n], space, shuffle=False)
 
 
@@ -334,6 +336,37 @@ def large_prompts(*, d_max: int = 8, labels: LabelSpace | None = None) -> st.Sea
     """Long prompts, N in [256, 512], uniform points."""
     _sizes(1, 1, d_max, labels)
     return _large(d_max, labels)
+
+
+@st.composite
+def _boundary(draw: Any, n_max: int, d_max: int, labels: LabelSpace | None) -> Prompt:
+    space = _space(draw, labels)
+    n = draw(st.integers(2, n_max))
+    d = draw(st.integers(2, d_max))
+    rng = np.random.default_rng(draw(SEEDS))
+    q = _gaussian_sphere(rng, 1, d)[0]
+    gap = draw(st.one_of(st.sampled_from(BOUNDARY_GAPS), st.floats(-6.0, 0.0).map(lambda e: 10.0**e)))
+    tau_star = draw(st.floats(-1.0 + gap, 1.0))
+    nearest_point = _at_tau(q, _orthonormal_to(rng, q), tau_star)
+    others = [_at_tau(q, _orthonormal_to(rng, q), tau_star - gap) for _ in range(n - 1)]
+    x = np.vstack([_unit(nearest_point), *[_unit(o) for o in others]])
+    sign = draw(st.sampled_from([1.0, -1.0]))
+    y = np.array([sign * space.bound] + [-sign * space.bound] * (n - 1))
+    order = draw(st.permutations(list(range(n))))
+    return Prompt(
+        torch.from_numpy(x[order][None].copy()),
+        torch.from_numpy(y[order][None].copy()),
+        torch.from_numpy(q[None].copy()),
+        space,
+    )
+
+
+def boundary_prompts(*, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None) -> st.SearchStrategy[Prompt]:
+    """At a 1-NN decision boundary: one nearest neighbour with label +-B and every other example with
+    the opposite label -+B, all at the same tau* - g (g from 1e-6 to 1). The first term of C9b's bound,
+    2N e^{-xi1 delta/2}, is nearly tight on these prompts."""
+    _sizes(2, n_max, d_max, labels)
+    return _boundary(n_max, d_max, labels)
 
 
 def adversarial_prompts(
@@ -355,6 +388,7 @@ def adversarial_prompts(
     families.append(query_on_example_prompts(n_max=n_max, d_max=d_max, labels=labels))
     if n_max >= 2:
         families.append(antipodal_prompts(n_max=n_max, d_max=d_max, labels=labels))
+        families.append(boundary_prompts(n_max=n_max, d_max=d_max, labels=labels))
     families.append(clustered_prompts(n_max=n_max, d_max=d_max, labels=labels))
     if large:
         families.append(large_prompts(d_max=d_max, labels=labels))
@@ -369,107 +403,3 @@ def prompts(
         uniform_prompts(n_max=n_max, d_max=d_max, labels=labels),
         adversarial_prompts(n_max=n_max, d_max=d_max, labels=labels, large=large),
     )
-
-
-# --- parameters and matrices --------------------------------------------------------------------
-
-
-def _check_real(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InvalidParameter(f"{name} must be a finite number, got {value!r}")
-    return float(value)
-
-
-def _xi(lo: float, hi: float) -> st.SearchStrategy[float]:
-    """Extremes first, then log-uniform magnitudes 1e-3..1e4 of either sign in range, then any float."""
-    extremes = [v for v in (0.0, 1.0, hi, lo) if lo <= v <= hi]
-    branches = [st.sampled_from(extremes), st.floats(lo, hi, allow_nan=False)]
-    if hi >= 1e-3 or lo <= -1e-3:  # some magnitude in [1e-3, 1e4] lies in range
-        magnitudes = st.floats(-3.0, 4.0).map(lambda e: 10.0**e)
-        signed = st.tuples(st.sampled_from([1.0, -1.0]), magnitudes).map(lambda t: t[0] * t[1])
-        branches.insert(1, signed.filter(lambda v: lo <= v <= hi))
-    return st.one_of(*branches)
-
-
-def family_params(
-    *, xi1_max: float = XI_MAX, xi2_min: float = -XI_MAX, xi2_max: float = XI_MAX
-) -> st.SearchStrategy[tuple[float, float]]:
-    """(xi1, xi2) with 0 <= xi1 <= xi1_max and xi2_min <= xi2 <= xi2_max, extremes tried first."""
-    xi1_max = _check_real("xi1_max", xi1_max)
-    xi2_min = _check_real("xi2_min", xi2_min)
-    xi2_max = _check_real("xi2_max", xi2_max)
-    if xi1_max < 0:
-        raise InvalidParameter(f"xi1_max must be >= 0 (the claims take xi1 >= 0), got {xi1_max!r}")
-    if xi2_min > xi2_max:
-        raise InvalidParameter(f"xi2_min must be <= xi2_max, got xi2_min = {xi2_min!r} > xi2_max = {xi2_max!r}")
-    return st.tuples(_xi(0.0, xi1_max), _xi(xi2_min, xi2_max))
-
-
-def _check_max_abs(max_abs: object) -> float:
-    value = _check_real("max_abs", max_abs)
-    if value <= 0:
-        raise InvalidParameter(f"max_abs must be > 0, got {max_abs!r}")
-    return value
-
-
-@st.composite
-def _weights(draw: Any, d: int, max_abs: float) -> np.ndarray:
-    size = d + 2
-    scale = draw(st.sampled_from([v for v in (1.0, 10.0, 1e2, 1e3, 1e4) if v <= max_abs] or [max_abs]))
-    entries = st.floats(-scale, scale, allow_nan=False)
-    kind = draw(st.sampled_from(["zero", "family", "diagonal", "dense"]))
-    if kind == "zero":
-        return np.zeros((size, size))
-    if kind == "family":
-        xi1, xi2 = draw(family_params(xi1_max=scale, xi2_min=-scale, xi2_max=scale))
-        return np.diag([xi1] * d + [0.0, -xi2])
-    if kind == "diagonal":
-        return np.diag(draw(arrays(np.float64, (size,), elements=entries)))
-    return draw(arrays(np.float64, (size, size), elements=entries))
-
-
-def weight_matrices(*, d: int, max_abs: float = XI_MAX) -> st.SearchStrategy[np.ndarray]:
-    """A (d+2, d+2) float64 key-query matrix: zero, a family member, diagonal, or dense.
-
-    Entries are bounded by ``max_abs`` (up to 1e4: logits of order 1e4 and beyond).
-    """
-    _check_int("d", d, 2)
-    return _weights(d, _check_max_abs(max_abs))
-
-
-@st.composite
-def _prompt_and_weight(
-    draw: Any, prompt_strategy: st.SearchStrategy[Prompt], max_abs: float
-) -> tuple[Prompt, np.ndarray]:
-    prompt = draw(prompt_strategy)
-    return prompt, draw(_weights(prompt.d, max_abs))
-
-
-def prompts_with_weights(
-    *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None, max_abs: float = XI_MAX
-) -> st.SearchStrategy[tuple[Prompt, np.ndarray]]:
-    """A prompt (from :func:`prompts`) and a key-query matrix of matching size."""
-    return _prompt_and_weight(prompts(n_max=n_max, d_max=d_max, labels=labels), _check_max_abs(max_abs))
-
-
-@st.composite
-def _orthogonal(draw: Any, d: int) -> np.ndarray:
-    kind = draw(st.sampled_from(["identity", "signed_permutation", "reflection", "random"]))
-    if kind == "identity":
-        return np.eye(d)
-    if kind == "signed_permutation":
-        order = draw(st.permutations(list(range(d))))
-        signs = np.array(draw(st.lists(st.sampled_from([1.0, -1.0]), min_size=d, max_size=d)))
-        return np.eye(d)[order] * signs[:, None]
-    if kind == "reflection":
-        v = draw(unit_vectors(d=d))
-        return np.eye(d) - 2.0 * np.outer(v, v)
-    rng = np.random.default_rng(draw(_SEEDS))
-    q, r = np.linalg.qr(rng.standard_normal((d, d)))
-    return q * np.sign(np.diag(r))
-
-
-def orthogonal_matrices(*, d: int) -> st.SearchStrategy[np.ndarray]:
-    """A d x d orthogonal matrix: identity, a signed permutation (exact), a reflection, or Haar-like."""
-    _check_int("d", d, 2)
-    return _orthogonal(d)

@@ -6,7 +6,8 @@ derived from a first-order error analysis of the computation and multiplied by
 
 Softmax rounding (used by :func:`prediction_slack`). If every score s_j carries an absolute error
 of at most e, the weights q_j = softmax(s)_j move by dq_j = q_j (ds_j - sum_l q_l ds_l), so any
-read-out sum_j q_j v_j moves by at most 2 e sum_j q_j |v_j - vbar| with vbar = sum_j q_j v_j. The
+read-out sum_j q_j v_j moves by sum_j q_j (v_j - vbar) ds_j, at most e sum_j q_j |v_j - vbar| with
+vbar = sum_j q_j v_j (to first order). The
 score error e itself is eps times the score's *absolute* size |h_j|^T |W| |h_q| times the length
 of the dot products (see :func:`score_error`).
 """
@@ -70,7 +71,7 @@ def prediction_slack(
     mean = (weights * values).sum(dim=1, keepdim=True)  # (B, 1)
     dispersion = (weights * (values - mean).abs()).sum(dim=1)  # (B,)
     n = weights.shape[1] - 1
-    return ROUNDING_SAFETY * (2.0 * torch.as_tensor(error, dtype=torch.float64) * dispersion) + (
+    return ROUNDING_SAFETY * (torch.as_tensor(error, dtype=torch.float64) * dispersion) + (
         summation_slack(n, bound, eps=eps)
     )
 

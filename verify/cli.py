@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None, *, stream: TextIO | None = None, err: Te
     except OSError as exc:
         err.write(f"verify: cannot write the report: {exc}\n")
         return 2
-    except Exception as exc:  # noqa: BLE001 - the contract: an internal error is exit 2 with one line
+    except Exception as exc:
         err.write(f"verify: internal error: {type(exc).__name__}: {exc}\n")
         return 2
 

@@ -26,25 +26,22 @@ from model.attention import predict
 from model.errors import InvalidParameter
 from model.nearest import TIE_TOL, nearest, runner_up_gap
 from model.prompt import BINARY, Prompt, bounded
+from properties.matrices import XI_MAX, family_params, orthogonal_matrices, prompts_with_weights, weight_matrices
 from properties.settings import PROFILES
 from properties.strategies import (
-    XI_MAX,
     adversarial_prompts,
     antipodal_prompts,
+    boundary_prompts,
     circle_prompts,
     clustered_prompts,
     duplicated_prompts,
-    family_params,
     large_prompts,
-    orthogonal_matrices,
     prompts,
-    prompts_with_weights,
     query_on_example_prompts,
     single_example_prompts,
     tied_prompts,
     uniform_prompts,
     unit_vectors,
-    weight_matrices,
 )
 
 #: Budget of every ``find``: minimal examples and planted false properties (derandomised, no database).
@@ -75,6 +72,7 @@ PROMPT_FAMILIES: dict[str, Callable[..., st.SearchStrategy[Prompt]]] = {
     "antipodal_prompts": antipodal_prompts,
     "clustered_prompts": clustered_prompts,
     "large_prompts": large_prompts,
+    "boundary_prompts": boundary_prompts,
 }
 
 
@@ -378,3 +376,23 @@ BAD_ARGUMENTS += [
 def test_bad_argument_is_rejected_naming_it(make: Callable[[], st.SearchStrategy[Any]], argument: str) -> None:
     with pytest.raises(InvalidParameter, match=rf"\b{argument}\b"):
         _draw(make)
+
+
+def test_boundary_prompts_put_every_other_example_at_one_gap_with_the_opposite_label() -> None:
+    @given(boundary_prompts())
+    @settings(CI, max_examples=50)
+    def check(p: Prompt) -> None:
+        ref = nearest(p)
+        others = ~ref.tied[0]
+        assert int(ref.tied[0].sum()) == 1 and bool((p.y[0][others] == -ref.label[0]).all())
+        gaps = (ref.tau_star[0] - ref.tau[0][others]).tolist()
+        assert max(gaps) - min(gaps) <= 1e-12
+
+    check()
+
+
+def test_strategy_bounds_are_enforced() -> None:
+    with pytest.raises(InvalidParameter, match=r"n_max must be an integer >= 1 and <= 1024"):
+        prompts(n_max=10**6)
+    with pytest.raises(InvalidParameter, match=r"\|xi1_max\| <= 1e\+12"):
+        family_params(xi1_max=1e308)

@@ -74,3 +74,40 @@ def test_quiet_prints_only_the_summary(tmp_path: Path) -> None:
 def test_help_states_the_exit_codes() -> None:
     code, out, _ = _run(["--help"])
     assert code == 0 and "Exit status" in out and "--claims" in out
+
+
+def test_planted_fault_turns_the_gate_red_and_prints_the_counterexample(tmp_path: Path) -> None:
+    code, out, _ = _run(["--claims", "M1", "--out", str(tmp_path), "--fault", "unstable_softmax", *FAST])
+    assert code == 1 and "refuted (expected holds)" in out and "planted fault unstable_softmax" in out
+    assert "Failing test case: weights_are_probabilities(" in out
+    assert "reproduce: python -m verify --claims M1 --seed 0 --profile quick --fault unstable_softmax" in out
+    assert json.loads((tmp_path / "report.json").read_text())["fault"] == "unstable_softmax"
+
+
+def test_unknown_fault_exits_two(tmp_path: Path) -> None:
+    code, _, err = _run(["--claims", "M1", "--out", str(tmp_path), "--fault", "nope"])
+    assert code == 2 and "no planted fault 'nope'" in err
+
+
+def test_empty_claim_selection_is_a_usage_error(tmp_path: Path) -> None:
+    for empty in (",", "", " , "):
+        code, _, err = _run(["--claims", empty, "--out", str(tmp_path)])
+        assert code == 2 and "names no claim ID" in err
+
+
+def test_expected_file_with_an_unknown_id_exits_two(tmp_path: Path) -> None:
+    expected = tmp_path / "expected.json"
+    expected.write_text(json.dumps({"claims": {"C9B": {"verdict": "refuted"}}}))
+    code, _, err = _run(["--claims", "M3", "--out", str(tmp_path), "--expected", str(expected)])
+    assert code == 2 and "unknown claim IDs: C9B" in err
+
+
+def test_internal_error_exits_two_with_one_line(tmp_path: Path, monkeypatch: object) -> None:
+    import verify.cli
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(verify.cli, "run_claims", broken)  # type: ignore[attr-defined]
+    code, _, err = _run(["--claims", "M3", "--out", str(tmp_path)])
+    assert code == 2 and err.strip().splitlines()[-1] == "verify: internal error: RuntimeError: boom"
