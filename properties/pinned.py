@@ -9,9 +9,9 @@ from __future__ import annotations
 import torch
 
 from model.laws import sample_training_prompts
-from model.prompt import BINARY, Prompt
+from model.prompt import BINARY, Prompt, bounded
 
-__all__ = ["BOUNDARY_N10", "CIRCLE_N1", "THREE_EQUAL_LABELS"]
+__all__ = ["BOUNDARY_N10", "CIRCLE_N1", "THREE_EQUAL_LABELS", "ZERO_LABEL_N1"]
 
 _F64 = torch.float64
 
@@ -23,6 +23,10 @@ CIRCLE_N1 = Prompt(
     torch.tensor([[0.9868491083539974, 0.1616441689047899]], dtype=_F64),
     BINARY,
 )
+
+#: The same prompt with the bounded label 0, so B = max |y_j| = 0: with xi2 = -1e4 C9b once
+#: computed 0 * inf = NaN for its bound.
+ZERO_LABEL_N1 = Prompt(CIRCLE_N1.x, torch.zeros_like(CIRCLE_N1.y), CIRCLE_N1.xq, bounded(1.0))
 
 #: N = 3, d = 2, every label +1 (seed 139 of the training law). At xi = (958, 219) M6 once compared
 #: the attention weights with a slack that ignored the scores' rounding: their gap 2.5e-14 exceeded it.

@@ -22,7 +22,7 @@ import model.attention as attention
 import model.nearest as nearest
 from model.prompt import Prompt
 from properties.matrices import XI_MAX, family_params, prompts_with_weights
-from properties.pinned import BOUNDARY_N10, CIRCLE_N1
+from properties.pinned import BOUNDARY_N10, CIRCLE_N1, ZERO_LABEL_N1
 from properties.reference import reference_slack
 from properties.registry import check, claim
 from properties.strategies import boundary_prompts, prompts
@@ -130,6 +130,7 @@ def _prompt_and_xi(draw: Any) -> tuple[Prompt, tuple[float, float]]:
         {"case": (CIRCLE_N1, (0.0, 0.0))},
         {"case": (CIRCLE_N1, (0.0, -XI_MAX))},
         {"case": (BOUNDARY_N10, (46.05, 100.0))},
+        {"case": (ZERO_LABEL_N1, (0.0, -XI_MAX))},
     ],
 )
 def pointwise_nearest_neighbour_bound(case: tuple[Prompt, tuple[float, float]]) -> None:
@@ -151,7 +152,7 @@ def pointwise_nearest_neighbour_bound(case: tuple[Prompt, tuple[float, float]]) 
     # delta = inf (every label equals y*) puts the prompt in every A_delta: the first term is then
     # inf_delta e^{-xi1 delta / 2}, which is 0 for xi1 > 0 and 1 for xi1 = 0.
     first = math.exp(-xi1 * delta / 2) if xi1 > 0 else 1.0
-    rhs = b * (2 * n * first + _exp(xi1 * (1.0 - tau_star) - xi2))
+    rhs = b * (2 * n * first + _exp(xi1 * (1.0 - tau_star) - xi2)) if b > 0 else 0.0  # B = 0: y_hat = y* = 0
     slack = reference_slack(prompt, W) + float(exp_slack(rhs, 2 * xi1 + abs(xi2)))
     check(
         lhs <= rhs + slack,

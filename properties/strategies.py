@@ -42,6 +42,7 @@ __all__ = [
     "circle_prompts",
     "clustered_prompts",
     "duplicated_prompts",
+    "free_prompts",
     "label_spaces",
     "large_prompts",
     "prompts",
@@ -369,6 +370,22 @@ def boundary_prompts(*, n_max: int = 16, d_max: int = 8, labels: LabelSpace | No
     return _boundary(n_max, d_max, labels)
 
 
+@st.composite
+def _free(draw: Any, n_max: int, d_max: int, labels: LabelSpace | None) -> Prompt:
+    space = _space(draw, labels)
+    n = draw(st.integers(1, n_max))
+    d = draw(st.integers(2, d_max))
+    points = np.stack([draw(_unit_vector(d)) for _ in range(n + 1)])
+    return _prompt(draw, points[:n], points[n], space, shuffle=False)
+
+
+def free_prompts(*, n_max: int = 8, d_max: int = 4, labels: LabelSpace | None = None) -> st.SearchStrategy[Prompt]:
+    """Every coordinate drawn by Hypothesis (no seeded generator), so shrinking and ``hypothesis.target``
+    can move the points themselves; shrinks towards all points at e_1 (an exact tie)."""
+    _sizes(1, n_max, d_max, labels)
+    return _free(n_max, d_max, labels)
+
+
 def adversarial_prompts(
     *, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None = None, large: bool = True
 ) -> st.SearchStrategy[Prompt]:
@@ -379,7 +396,11 @@ def adversarial_prompts(
     """
     _sizes(1, n_max, d_max, labels)
     _check_flag("large", large)
-    families = [single_example_prompts(d_max=d_max, labels=labels), circle_prompts(n_max=n_max, labels=labels)]
+    families = [
+        single_example_prompts(d_max=d_max, labels=labels),
+        circle_prompts(n_max=n_max, labels=labels),
+        free_prompts(n_max=min(n_max, 8), d_max=min(d_max, 4), labels=labels),
+    ]
     if n_max >= 2:
         families += [
             tied_prompts(n_max=n_max, d_max=d_max, labels=labels),

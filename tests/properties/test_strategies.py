@@ -73,6 +73,7 @@ PROMPT_FAMILIES: dict[str, Callable[..., st.SearchStrategy[Prompt]]] = {
     "clustered_prompts": clustered_prompts,
     "large_prompts": large_prompts,
     "boundary_prompts": boundary_prompts,
+    "free_prompts": strategies.free_prompts,
 }
 
 
