@@ -6,12 +6,13 @@ luck of the search finding them again. Each entry says what it broke.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from model.laws import sample_training_prompts
 from model.prompt import BINARY, Prompt, bounded
 
-__all__ = ["BOUNDARY_N10", "CIRCLE_N1", "THREE_EQUAL_LABELS", "ZERO_LABEL_N1"]
+__all__ = ["BOUNDARY_N10", "CIRCLE_N1", "M5_CANCELLATION", "THREE_EQUAL_LABELS", "ZERO_LABEL_N1"]
 
 _F64 = torch.float64
 
@@ -42,4 +43,26 @@ BOUNDARY_N10 = Prompt(
     torch.tensor([[1.0] + [-1.0] * 9], dtype=_F64),
     torch.tensor([[1.0, 0.0]], dtype=_F64),
     BINARY,
+)
+
+#: M5 (seed 13 of verify): three examples at x_q = e_1 and one at -e_4, W = diag(0, 310, 310, 310, 310, 0).
+#: Every score is exactly 0 in this frame (W[0, 0] = 0), but after a dense rotation the same zero is
+#: a cancellation of terms of size 310; the slack once counted the rounding of one frame only.
+_U = np.array(
+    [
+        [-0.27051217797555616, -0.31620795074884983, 0.6627759336613024, 0.6225461872098517],
+        [-0.681227346063419, -0.05903472979048137, -0.6383090803039063, 0.3535614821435405],
+        [-0.6674444388371733, 0.3607784441628259, 0.3898937676369718, -0.521861749173695],
+        [0.1314168391327499, 0.8754235242379708, 0.03567113285021349, 0.4637788674404114],
+    ]
+)
+M5_CANCELLATION = (
+    Prompt(
+        torch.tensor([[[1.0, 0.0, 0.0, 0.0]] * 3 + [[0.0, 0.0, 0.0, -1.0]]], dtype=_F64),
+        torch.tensor([[1.0, 1.0, 1.0, -1.0]], dtype=_F64),
+        torch.tensor([[1.0, 0.0, 0.0, 0.0]], dtype=_F64),
+        bounded(1.0),
+    ),
+    _U,
+    np.diag([0.0, 310.0, 310.0, 310.0, 310.0, 0.0]),
 )

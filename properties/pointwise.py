@@ -42,7 +42,12 @@ def _label_bound(prompt: Prompt) -> float:
     return float(prompt.y.abs().max())
 
 
-@claim("C2", section=SECTION, given={"case": prompts_with_weights()})
+@claim(
+    "C2",
+    section=SECTION,
+    given={"case": prompts_with_weights()},
+    examples=[{"case": (CIRCLE_N1, np.full((4, 4), 0.001))}],  # (W + e) - W != e in floating point
+)
 def label_slot_has_no_gradient(case: tuple[Prompt, np.ndarray]) -> None:
     """The entries of W in the query label-slot column carry exactly zero loss gradient and do not change y_hat.
     [LCG24] §3 / [AW26] Lemma 4 (label-slot blocks), claim C2
@@ -62,9 +67,9 @@ def label_slot_has_no_gradient(case: tuple[Prompt, np.ndarray]) -> None:
     shifted = attention.predict(prompt, torch.tensor(moved, dtype=F64)).y_hat
     change = float((shifted - y_hat.detach()).abs().max())
     H = attention.embed(prompt)  # (B, d+2, N+1)
-    flag_moved = W_np.copy()
-    flag_moved[d + 1, d] += 1.0
-    elsewhere = H.transpose(1, 2) @ (torch.tensor(flag_moved, dtype=F64) - torch.tensor(W_np, dtype=F64)) @ H
+    step = torch.zeros(d + 2, d + 2, dtype=F64)
+    step[d + 1, d] = 1.0  # a unit move of W[d+1, d], an entry of the label-slot column
+    elsewhere = H.transpose(1, 2) @ step @ H  # how H^T W H moves: [i, j] = [i is the query] y_j
     other = float(elsewhere.abs().max())  # = max_j |y_j| exactly
     expected_other = float(prompt.y.abs().max())
     check(

@@ -180,12 +180,20 @@ def _check_flag(name: str, value: object) -> bool:
     return value
 
 
+def _setup(
+    draw: Any, labels: LabelSpace | None, n_lo: int, n_hi: int, d_max: int
+) -> tuple[LabelSpace, int, int, np.random.Generator]:
+    """The draws every seeded family starts with: label space, N in [n_lo, n_hi], d, and the rng."""
+    space = _space(draw, labels)
+    n = draw(st.integers(n_lo, n_hi))
+    d = draw(st.integers(2, d_max))
+    return space, n, d, np.random.default_rng(draw(SEEDS))
+
+
 @st.composite
 def _uniform(draw: Any, n_max: int, d_max: int, labels: LabelSpace | None) -> Prompt:
-    space = _space(draw, labels)
-    n = draw(st.integers(1, n_max))
-    d = draw(st.integers(2, d_max))
-    points = _gaussian_sphere(np.random.default_rng(draw(SEEDS)), n + 1, d)
+    space, n, d, rng = _setup(draw, labels, 1, n_max, d_max)
+    points = _gaussian_sphere(rng, n + 1, d)
     return _prompt(draw, points[:n], points[n], space, shuffle=False)
 
 
@@ -218,10 +226,7 @@ def circle_prompts(*, n_max: int = 16, labels: LabelSpace | None = None) -> st.S
 
 @st.composite
 def _tied(draw: Any, n_max: int, d_max: int, labels: LabelSpace | None) -> Prompt:
-    space = _space(draw, labels)
-    n = draw(st.integers(2, n_max))
-    d = draw(st.integers(2, d_max))
-    rng = np.random.default_rng(draw(SEEDS))
+    space, n, d, rng = _setup(draw, labels, 2, n_max, d_max)
     q = _gaussian_sphere(rng, 1, d)[0]
     rest = _gaussian_sphere(rng, n - 2, d) if n > 2 else np.zeros((0, d))
     floor = float((rest @ q).max()) if n > 2 else -1.0  # the best tau among the other examples
@@ -248,10 +253,8 @@ def tied_prompts(*, n_max: int = 16, d_max: int = 8, labels: LabelSpace | None =
 
 @st.composite
 def _duplicated(draw: Any, n_max: int, d_max: int, labels: LabelSpace | None) -> Prompt:
-    space = _space(draw, labels)
-    n = draw(st.integers(2, n_max))
-    d = draw(st.integers(2, d_max))
-    points = _gaussian_sphere(np.random.default_rng(draw(SEEDS)), n + 1, d)
+    space, n, d, rng = _setup(draw, labels, 2, n_max, d_max)
+    points = _gaussian_sphere(rng, n + 1, d)
     x, q = points[:n], points[n]
     copies = draw(st.integers(1, n - 1))
     source = int(np.argmax(x @ q)) if draw(st.booleans()) else draw(st.integers(0, n - 1))
@@ -269,10 +272,8 @@ def duplicated_prompts(
 
 @st.composite
 def _query_on_example(draw: Any, n_max: int, d_max: int, labels: LabelSpace | None) -> Prompt:
-    space = _space(draw, labels)
-    n = draw(st.integers(1, n_max))
-    d = draw(st.integers(2, d_max))
-    x = _gaussian_sphere(np.random.default_rng(draw(SEEDS)), n, d)
+    space, n, d, rng = _setup(draw, labels, 1, n_max, d_max)
+    x = _gaussian_sphere(rng, n, d)
     return _prompt(draw, x, x[draw(st.integers(0, n - 1))].copy(), space)
 
 
@@ -286,10 +287,7 @@ def query_on_example_prompts(
 
 @st.composite
 def _antipodal(draw: Any, n_max: int, d_max: int, labels: LabelSpace | None) -> Prompt:
-    space = _space(draw, labels)
-    n = draw(st.integers(2, n_max))
-    d = draw(st.integers(2, d_max))
-    rng = np.random.default_rng(draw(SEEDS))
+    space, n, d, rng = _setup(draw, labels, 2, n_max, d_max)
     half = _gaussian_sphere(rng, (n + 1) // 2, d)
     x = np.vstack([half, -half])[:n]
     q = -x[0] if draw(st.booleans()) else _gaussian_sphere(rng, 1, d)[0]
@@ -306,10 +304,7 @@ def antipodal_prompts(
 
 @st.composite
 def _clustered(draw: Any, n_max: int, d_max: int, labels: LabelSpace | None) -> Prompt:
-    space = _space(draw, labels)
-    n = draw(st.integers(1, n_max))
-    d = draw(st.integers(2, d_max))
-    rng = np.random.default_rng(draw(SEEDS))
+    space, n, d, rng = _setup(draw, labels, 1, n_max, d_max)
     radius = draw(st.sampled_from(CLUSTER_RADII))
     centre = _gaussian_sphere(rng, 1, d)[0]
     points = _unit(centre + radius * rng.standard_normal((n + 1, d)))
@@ -326,10 +321,8 @@ def clustered_prompts(
 
 @st.composite
 def _large(draw: Any, d_max: int, labels: LabelSpace | None) -> Prompt:
-    space = _space(draw, labels)
-    n = draw(st.integers(*LARGE_N))
-    d = draw(st.integers(2, d_max))
-    points = _gaussian_sphere(np.random.default_rng(draw(SEEDS)), n + 1, d)
+    space, n, d, rng = _setup(draw, labels, LARGE_N[0], LARGE_N[1], d_max)
+    points = _gaussian_sphere(rng, n + 1, d)
     return _prompt(draw, points[:n], points[n], space, shuffle=False)
 
 
@@ -341,10 +334,7 @@ def large_prompts(*, d_max: int = 8, labels: LabelSpace | None = None) -> st.Sea
 
 @st.composite
 def _boundary(draw: Any, n_max: int, d_max: int, labels: LabelSpace | None) -> Prompt:
-    space = _space(draw, labels)
-    n = draw(st.integers(2, n_max))
-    d = draw(st.integers(2, d_max))
-    rng = np.random.default_rng(draw(SEEDS))
+    space, n, d, rng = _setup(draw, labels, 2, n_max, d_max)
     q = _gaussian_sphere(rng, 1, d)[0]
     gap = draw(st.one_of(st.sampled_from(BOUNDARY_GAPS), st.floats(-6.0, 0.0).map(lambda e: 10.0**e)))
     tau_star = draw(st.floats(-1.0 + gap, 1.0))
