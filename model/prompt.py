@@ -156,7 +156,7 @@ BINARY = LabelSpace("binary", 1.0)
 
 def bounded(bound: float) -> LabelSpace:
     """Real labels with |y| <= ``bound`` (Theorem 2's bounded labels; claims C9b, C10)."""
-    return LabelSpace("bounded", float(bound))
+    return LabelSpace("bounded", check_real(bound, "label bound B"))
 
 
 @dataclass(frozen=True)
@@ -217,7 +217,8 @@ class Prompt:
         def tensor(value: torch.Tensor) -> str:
             return f"torch.tensor({value.tolist()!r}, dtype={dtype})"
 
-        return f"Prompt(x={tensor(self.x)}, y={tensor(self.y)}, xq={tensor(self.xq)}, labels={self.labels!r})"
+        tol = "" if self.unit_tol is None else f", unit_tol={self.unit_tol!r}"
+        return f"Prompt(x={tensor(self.x)}, y={tensor(self.y)}, xq={tensor(self.xq)}, labels={self.labels!r}{tol})"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """Used by Hypothesis (and IPython) to print a falsifying example: the exact repr."""

@@ -114,8 +114,12 @@ def _property_evidence(claim: Claim, recorder: Recorder, seed: int) -> dict[str,
     }
 
 
+#: What to import to evaluate a printed counterexample as Python and call the claim with it.
+REPLAY_IMPORTS = "import torch; from numpy import array; from model.prompt import BINARY, Prompt, bounded"
+
 #: A search that reached the claim's check on fewer than this fraction of the profile's example
-#: budget is ``inconclusive``: too few inputs met the hypotheses for "holds" to mean much.
+#: budget, while the claim's hypotheses rejected most inputs, is ``inconclusive``: too few inputs met
+#: the hypotheses for "holds" to mean much.
 MIN_CHECKED_FRACTION = 0.5
 
 
@@ -204,7 +208,10 @@ def run_claim(
                 evidence = _property_evidence(claim, recorder, derived)
                 budget = profile_settings(profile).max_examples
                 needed = math.ceil(MIN_CHECKED_FRACTION * budget) if claim.strategies else 1
-                verdict = "holds" if recorder.checks >= needed else "inconclusive"
+                # too few checks is inconclusive only when the hypotheses rejected most inputs; a small
+                # search space that Hypothesis exhausted (few inputs, none rejected) still holds
+                starved = recorder.checks < needed and recorder.examples - recorder.checks > recorder.checks
+                verdict = "inconclusive" if starved or recorder.checks == 0 else "holds"
                 if verdict == "inconclusive":
                     evidence["reason"] = (
                         f"only {recorder.checks} inputs met the claim's hypotheses "
@@ -219,6 +226,7 @@ def run_claim(
             counterexample=call,
             reproduce=f"python -m verify --claims {claim.id} --seed {seed} --profile {profile}"
             + (f" --fault {fault}" if fault else ""),
+            replay=REPLAY_IMPORTS,
             blob=blob,
         )
     except (Unsatisfiable, Inconclusive) as exc:

@@ -42,10 +42,14 @@ class Expected:
         return out
 
 
+#: Verdicts a claim may be expected to have: never ``error`` (a crash is a bug to fix, not a result).
+EXPECTABLE = ("holds", "refuted", "measured", "inconclusive")
+
+
 def _parse(claim_id: str, entry: Any, source: Path) -> Expected:
-    if not isinstance(entry, dict) or entry.get("verdict") not in VERDICTS:
+    if not isinstance(entry, dict) or entry.get("verdict") not in EXPECTABLE:
         raise InvalidParameter(
-            f"{source}: entry {claim_id!r} must be an object with a verdict in {VERDICTS}, got {entry!r}"
+            f"{source}: entry {claim_id!r} must be an object with a verdict in {EXPECTABLE}, got {entry!r}"
         )
     value, rel_tol = entry.get("value"), entry.get("rel_tol")
     if entry["verdict"] == "measured" and not (

@@ -156,6 +156,15 @@ def _layer_over_queries(self: Any, H: torch.Tensor) -> torch.Tensor:
     return torch.softmax(H.transpose(1, 2) @ self.W @ H, dim=2)
 
 
+@_fault("layer_causal_mask", patches="model.attention:AttentionLayer.attention", targets=("M10",))
+def _layer_causal(self: Any, H: torch.Tensor) -> torch.Tensor:
+    """The full layer applies a causal mask (position j attends to keys i <= j only); the query still sees all."""
+    scores = H.transpose(1, 2) @ self.W @ H
+    size = scores.shape[1]
+    allowed = torch.triu(torch.ones(size, size, dtype=torch.bool))  # [i, j]: key i visible to position j
+    return torch.softmax(scores.masked_fill(~allowed, float("-inf")), dim=1)
+
+
 # --- the two-parameter family ----------------------------------------------------------------------
 
 

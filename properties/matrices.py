@@ -31,11 +31,14 @@ XI_LIMIT = 1e12
 
 
 def _check_real(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise InvalidParameter(f"{name} must be a finite number, got {value!r}")
-    if abs(value) > XI_LIMIT:
+    number = float(value)
+    if not math.isfinite(number):
+        raise InvalidParameter(f"{name} must be a finite number, got {value!r}")
+    if abs(number) > XI_LIMIT:
         raise InvalidParameter(f"{name} must satisfy |{name}| <= {XI_LIMIT:g}, got {value!r}")
-    return float(value)
+    return number
 
 
 def _xi(lo: float, hi: float) -> st.SearchStrategy[float]:

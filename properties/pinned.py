@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from model.laws import sample_training_prompts
 from model.prompt import BINARY, Prompt, bounded
 
 __all__ = ["BOUNDARY_N10", "CIRCLE_N1", "M5_CANCELLATION", "THREE_EQUAL_LABELS", "ZERO_LABEL_N1"]
@@ -29,10 +28,24 @@ CIRCLE_N1 = Prompt(
 #: computed 0 * inf = NaN for its bound.
 ZERO_LABEL_N1 = Prompt(CIRCLE_N1.x, torch.zeros_like(CIRCLE_N1.y), CIRCLE_N1.xq, bounded(1.0))
 
-#: N = 3, d = 2, every label +1 (seed 139 of the training law). At xi = (958, 219) M6 once compared
-#: the attention weights with a slack that ignored the scores' rounding: their gap 2.5e-14 exceeded it.
-_base = sample_training_prompts(1, 3, 2, generator=torch.Generator().manual_seed(139))
-THREE_EQUAL_LABELS = Prompt(_base.x, torch.ones_like(_base.y), _base.xq, BINARY)
+#: N = 3, d = 2, every label +1 (seed 139 of the training law, written out). At xi = (958, 219) M6
+#: once compared the attention weights with a slack that ignored the scores' rounding: their gap
+#: 2.5e-14 exceeded it.
+THREE_EQUAL_LABELS = Prompt(
+    torch.tensor(
+        [
+            [
+                [-0.9579481511133557, -0.28694135250692493],
+                [0.8280366594132501, -0.5606739611108628],
+                [0.9999943813003359, -0.0033522183339264543],
+            ]
+        ],
+        dtype=_F64,
+    ),
+    torch.tensor([[1.0, 1.0, 1.0]], dtype=_F64),
+    torch.tensor([[-0.5537008745850686, -0.8327156426318233]], dtype=_F64),
+    BINARY,
+)
 
 #: A 1-NN decision boundary: x_q = e_1, the nearest neighbour at tau* = 0.9 with label +1 and nine
 #: examples labelled -1 at tau = 0.8 (delta = 0.2). At xi = (46.05, 100) the wrong labels carry

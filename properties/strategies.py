@@ -70,9 +70,10 @@ N_LIMIT, D_LIMIT = 1024, 512
 
 
 def check_int(name: str, value: int, minimum: int, maximum: int | None = None) -> int:
+    """``value`` as an int if it is an integer (numpy integers too, not bool) in [minimum, maximum]."""
     if (
         isinstance(value, bool)
-        or not isinstance(value, int)
+        or not isinstance(value, (int, np.integer))
         or value < minimum
         or (maximum is not None and value > maximum)
     ):

@@ -14,6 +14,8 @@ of the dot products (see :func:`score_error`).
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 __all__ = [
@@ -21,7 +23,7 @@ __all__ = [
     "EPS64",
     "LIMIT_EPS",
     "ROUNDING_SAFETY",
-    "exp_slack",
+    "exp_term_slack",
     "prediction_slack",
     "score_error",
     "summation_slack",
@@ -65,25 +67,34 @@ def prediction_slack(
     """Bound on the rounding error of sum_j q_j v_j when each score has error <= ``error``, (B,).
 
     ``weights`` and ``values`` are (B, N+1) (the query's value is 0); ``bound`` bounds |v_j|.
+    Exact, not first order: scores moved by at most e move each weight by a factor within
+    e^{+-2e}, so the read-out moves by at most expm1(2e) sum_j q_j |v_j - vbar|, and never by more
+    than max_j v_j - min_j v_j (both read-outs are convex combinations). The safety factor
+    multiplies e.
     """
     weights = weights.to(torch.float64)
     values = values.to(torch.float64)
     mean = (weights * values).sum(dim=1, keepdim=True)  # (B, 1)
     dispersion = (weights * (values - mean).abs()).sum(dim=1)  # (B,)
+    spread = values.amax(dim=1) - values.amin(dim=1)  # (B,)
+    e = ROUNDING_SAFETY * torch.as_tensor(error, dtype=torch.float64)
     n = weights.shape[1] - 1
-    return ROUNDING_SAFETY * (torch.as_tensor(error, dtype=torch.float64) * dispersion) + (
-        summation_slack(n, bound, eps=eps)
-    )
+    return torch.minimum(torch.expm1(2.0 * e) * dispersion, spread) + summation_slack(n, bound, eps=eps)
 
 
 def weights_slack(weights: torch.Tensor, error: torch.Tensor | float, *, eps: float = EPS64) -> torch.Tensor:
-    """Bound on max_j |dq_j| when each score has error <= ``error``: |dq_j| <= 2 e q_j, plus rounding, (B,)."""
+    """Bound on max_j |dq_j| when each score has error <= ``error``: |dq_j| <= expm1(2e) q_j (at most 1),
+    plus rounding, (B,)."""
     weights = weights.to(torch.float64)
     n = weights.shape[1] - 1
     largest = weights.amax(dim=1)  # (B,)
-    return ROUNDING_SAFETY * (2.0 * torch.as_tensor(error, dtype=torch.float64) * largest + (n + 2) * eps)
+    e = ROUNDING_SAFETY * torch.as_tensor(error, dtype=torch.float64)
+    return torch.clamp(torch.expm1(2.0 * e) * largest, max=1.0) + ROUNDING_SAFETY * (n + 2) * eps
 
 
-def exp_slack(value: torch.Tensor | float, argument_size: float) -> torch.Tensor:
-    """Rounding of exp(a) with |a| up to ``argument_size``: relative error eps (1 + |a|)."""
-    return ROUNDING_SAFETY * EPS64 * (1.0 + argument_size) * torch.as_tensor(value, dtype=torch.float64)
+def exp_term_slack(value: float, exponent_error: float) -> float:
+    """Rounding of a term e^a whose exponent a is known to within ``exponent_error``:
+    |e^{a + da} - e^a| <= e^a expm1(|da|), with the safety factor on |da|."""
+    if value == 0.0:
+        return 0.0
+    return value * math.expm1(ROUNDING_SAFETY * exponent_error)

@@ -115,7 +115,12 @@ def main(argv: list[str] | None = None, *, stream: TextIO | None = None, err: Te
         registry = load_claims()
         registry.select(ids)  # an unknown ID fails here, before any work
         if args.fault is not None:
-            fault_registry.get(args.fault)  # an unknown fault too
+            planted = fault_registry.get(args.fault)  # an unknown fault fails too
+            if not set(planted.targets) & {c.id for c in registry.select(ids)}:
+                err.write(
+                    f"verify: note: fault {args.fault} targets {', '.join(planted.targets)}, none of which is "
+                    "selected; the run may well stay green\n"
+                )
         expected = load_expected(args.expected)
         stray = sorted(set(expected) - set(registry.ids()))
         if stray:

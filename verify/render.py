@@ -127,6 +127,8 @@ def markdown(report: dict[str, Any]) -> str:
                 out += ["```", ev["counterexample"], "```", ""]
             if ev.get("reproduce"):
                 out += [f"Reproduce: `{ev['reproduce']}`", ""]
+            if ev.get("replay"):
+                out += [f"The call above evaluates as Python after `{ev['replay']}`.", ""]
     out += ["## Environment", "", "| package | version |", "|---|---|"]
     out += [f"| {name} | {version} |" for name, version in report["versions"].items()]
     out += [

@@ -139,6 +139,7 @@ def test_committed_expected_file_is_valid() -> None:
         "[]",
         json.dumps({"claims": {"C1": {"verdict": "maybe"}}}),
         json.dumps({"claims": {"C1": {"verdict": "measured"}}}),
+        json.dumps({"claims": {"C1": {"verdict": "error"}}}),  # a crash is never an expected outcome
     ],
 )
 def test_malformed_expected_file_is_a_named_error(tmp_path: object, content: str) -> None:

@@ -111,3 +111,8 @@ def test_internal_error_exits_two_with_one_line(tmp_path: Path, monkeypatch: obj
     monkeypatch.setattr(verify.cli, "run_claims", broken)  # type: ignore[attr-defined]
     code, _, err = _run(["--claims", "M3", "--out", str(tmp_path)])
     assert code == 2 and err.strip().splitlines()[-1] == "verify: internal error: RuntimeError: boom"
+
+
+def test_fault_outside_the_selection_says_so(tmp_path: Path) -> None:
+    code, _, err = _run(["--claims", "M3", "--out", str(tmp_path), "--fault", "ties_broken_by_index", *FAST])
+    assert code == 0 and "none of which is selected" in err
