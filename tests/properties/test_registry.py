@@ -183,3 +183,32 @@ def test_counterexample_prints_the_prompt_exactly() -> None:
 
     result = run_claim(load_claims().get("C9a"), fault="query_dropped_from_normaliser")
     assert "torch.tensor([[[0.6894137976242853, -0.7243677350940344]]]" in result.evidence["counterexample"]
+
+
+def test_exhausted_small_search_space_still_holds() -> None:
+    reg = Registry()
+
+    @reg.claim("S1", section="test", given={"flag": st.booleans()})
+    def tiny(flag: bool) -> None:
+        """A claim over a two-element space, which Hypothesis exhausts long before the budget.
+        nowhere, claim S1
+        """
+        check(flag in (True, False), margin=1.0, message=f"flag = {flag}")
+
+    result = run_claim(reg.get("S1"))
+    assert result.verdict == "holds" and result.evidence["checks"] == 2
+
+
+def test_search_starved_by_its_hypotheses_is_inconclusive() -> None:
+    reg = Registry()
+
+    @reg.claim("S2", section="test", given={"x": st.integers(0, 10**6)})
+    def rare(x: int) -> None:
+        """A claim whose hypothesis almost no input meets.
+        nowhere, claim S2
+        """
+        assume(x % 97 == 3)
+        check(True, margin=1.0, message=f"x = {x}")
+
+    result = run_claim(reg.get("S2"))
+    assert result.verdict == "inconclusive" and "met the claim's hypotheses" in result.evidence["reason"]
