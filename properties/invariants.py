@@ -23,7 +23,7 @@ from hypothesis.extra.numpy import arrays
 import model.attention as attention
 from model.prompt import Prompt
 from properties.matrices import family_params, orthogonal_matrices, prompts_with_weights, weight_matrices
-from properties.pinned import M5_CANCELLATION, THREE_EQUAL_LABELS
+from properties.pinned import M5_CANCELLATION, M8_SATURATED, THREE_EQUAL_LABELS
 from properties.reference import family_matrix, layer_with_slack, reference_slack, reference_weights, score_bound
 from properties.registry import check, claim
 from properties.strategies import SEEDS, prompts
@@ -219,7 +219,7 @@ def merged_equals_factorised(case: tuple[Prompt, np.ndarray, np.ndarray]) -> Non
     _same(_gap(merged, factorised), slack, "merged and factorised differ")
 
 
-@claim("M8", section=SECTION, given={"case": prompts_with_weights()})
+@claim("M8", section=SECTION, given={"case": prompts_with_weights()}, examples=[{"case": M8_SATURATED}])
 def float32_agrees_with_float64(case: tuple[Prompt, np.ndarray]) -> None:
     """The model in float32 agrees with float64 within the float32 rounding bound of its scores.
     [LCG24] §2 model definition (S2), claim M8

@@ -11,7 +11,7 @@ import torch
 
 from model.prompt import BINARY, Prompt, bounded
 
-__all__ = ["BOUNDARY_N10", "CIRCLE_N1", "M5_CANCELLATION", "THREE_EQUAL_LABELS", "ZERO_LABEL_N1"]
+__all__ = ["BOUNDARY_N10", "CIRCLE_N1", "M5_CANCELLATION", "M8_SATURATED", "THREE_EQUAL_LABELS", "ZERO_LABEL_N1"]
 
 _F64 = torch.float64
 
@@ -78,4 +78,46 @@ M5_CANCELLATION = (
     ),
     _U,
     np.diag([0.0, 310.0, 310.0, 310.0, 310.0, 0.0]),
+)
+
+#: M8 (seed 6 of verify): N = 1, d = 8, W = 4840 everywhere. The float32 score error is so large that
+#: expm1(2 e) overflowed to inf, and inf times a zero dispersion (a single label) made the slack NaN.
+M8_SATURATED = (
+    Prompt(
+        torch.tensor(
+            [
+                [
+                    [
+                        -0.1661586261651785,
+                        0.18374995854778356,
+                        -0.680750000250703,
+                        -0.19604289012988865,
+                        -0.27943080903072703,
+                        -0.09430314627075684,
+                        0.5881643193381126,
+                        0.062144662668493,
+                    ]
+                ]
+            ],
+            dtype=_F64,
+        ),
+        torch.tensor([[544.0]], dtype=_F64),
+        torch.tensor(
+            [
+                [
+                    0.32077359988491116,
+                    0.5923023259574131,
+                    0.07596391918774786,
+                    -0.40874311179482786,
+                    -0.11948056946955381,
+                    -0.3347836835942923,
+                    -0.444290742138248,
+                    -0.22291437592211114,
+                ]
+            ],
+            dtype=_F64,
+        ),
+        bounded(544.0),
+    ),
+    np.full((10, 10), 4840.0),
 )

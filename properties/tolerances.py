@@ -79,7 +79,8 @@ def prediction_slack(
     spread = values.amax(dim=1) - values.amin(dim=1)  # (B,)
     e = ROUNDING_SAFETY * torch.as_tensor(error, dtype=torch.float64)
     n = weights.shape[1] - 1
-    return torch.minimum(torch.expm1(2.0 * e) * dispersion, spread) + summation_slack(n, bound, eps=eps)
+    growth = torch.where(dispersion > 0, torch.expm1(2.0 * e) * dispersion, 0.0)  # never inf * 0 = NaN
+    return torch.minimum(growth, spread) + summation_slack(n, bound, eps=eps)
 
 
 def weights_slack(weights: torch.Tensor, error: torch.Tensor | float, *, eps: float = EPS64) -> torch.Tensor:
