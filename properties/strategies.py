@@ -65,6 +65,8 @@ CLUSTER_RADII = (1e-1, 1e-3, 1e-6, 1e-9)
 
 #: Seeds of the numpy generators that place the points of a drawn prompt.
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
+#: Longest prompt whose labels are drawn one by one (see _labels).
+DRAWN_LABELS = 32
 #: Largest n_max and d_max the prompt strategies accept (a drawn prompt must fit Hypothesis's buffer).
 N_LIMIT, D_LIMIT = 1024, 512
 
@@ -127,6 +129,13 @@ def label_spaces() -> st.SearchStrategy[LabelSpace]:
 
 @st.composite
 def _labels(draw: Any, n: int, space: LabelSpace) -> np.ndarray:
+    """n labels of the space. Up to DRAWN_LABELS they are drawn one by one (so they shrink); beyond,
+    from a drawn seed, which keeps long prompts to a few choices for shrinking and targeting."""
+    if n > DRAWN_LABELS:
+        rng = np.random.default_rng(draw(SEEDS))
+        if space.kind == "binary":
+            return rng.choice(np.array([1.0, -1.0]), size=n)
+        return rng.uniform(-space.bound, space.bound, size=n)
     if space.kind == "binary":
         element = st.sampled_from([1.0, -1.0])
     else:
