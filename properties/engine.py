@@ -166,11 +166,14 @@ def _run_property(claim: Claim, seed: int, profile: str, recorder: Recorder) -> 
     if not claim.strategies:
         body()
         return
-    recorder.searching = True
+    recorder.targeting = claim.target
     test = hypothesis.given(**claim.strategies)(body)
     for example in reversed(claim.examples):
         test = hypothesis.example(**example)(test)
-    test = profile_settings(profile)(test)
+    chosen = profile_settings(profile)
+    if not claim.target:  # the target phase is opt-in (see Registry.claim)
+        chosen = hypothesis.settings(chosen, phases=[p for p in chosen.phases if p != hypothesis.Phase.target])
+    test = chosen(test)
     # print falsifying arrays exactly (shortest round-trip repr, no summarising) so they replay
     with np.printoptions(floatmode="unique", threshold=sys.maxsize), _no_local_constants():
         hypothesis.seed(seed)(test)()

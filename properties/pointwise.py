@@ -136,6 +136,7 @@ def _prompt_and_xi(draw: Any) -> tuple[Prompt, tuple[float, float]]:
     "C9b",
     section=SECTION,
     given={"case": _prompt_and_xi()},
+    target=True,
     examples=[
         {"case": (CIRCLE_N1, (0.0, 0.0))},
         {"case": (CIRCLE_N1, (0.0, -XI_MAX))},
@@ -180,7 +181,7 @@ def pointwise_nearest_neighbour_bound(case: tuple[Prompt, tuple[float, float]]) 
     )
 
 
-@claim("C9c", section=SECTION, given={"prompt": prompts()})
+@claim("C9c", section=SECTION, given={"prompt": prompts()}, target=True)
 def attention_limit(prompt: Prompt) -> None:
     """As xi1 -> inf and xi2 - 2 xi1 -> inf, y_hat -> y* (at an exact tie, the mean label of the tied neighbours).
     [LCG24] Theorem 2 / [AW26] §4 (attention limit), claim C9c

@@ -70,6 +70,7 @@ class Claim:
     strategies: Mapping[str, SearchStrategy[Any]]
     examples: tuple[Mapping[str, Any], ...] = ()
     kind: Kind = "property"
+    target: bool = False
 
 
 @dataclass
@@ -81,7 +82,8 @@ class Recorder:
     worst_margin: float = math.inf
     worst_case: str = ""
     worst_ratio: float | None = None
-    searching: bool = False
+    #: Whether ``check`` feeds the closeness ratio to ``hypothesis.target`` (claims with target=True).
+    targeting: bool = False
 
     def record(self, margin: float, message: str, ratio: float | None) -> None:
         self.checks += 1
@@ -106,8 +108,8 @@ def check(ok: bool, *, margin: float, message: str, ratio: float | None = None) 
     ``margin`` is how far the input is from violating the claim, in the claim's own units
     (right side + slack - left side for an inequality); negative when violated. ``ratio``, when
     given, is the dimensionless closeness to a violation (left side / (right side + slack), > 1
-    when violated); during a Hypothesis search it is passed to ``hypothesis.target`` so the search
-    climbs towards a violation rather than sampling blindly.
+    when violated); it is reported as evidence, and for claims registered with ``target=True`` it is
+    passed to ``hypothesis.target`` so the search climbs towards a violation.
     """
     margin = float(margin)
     recorder = _RECORDER.get()
@@ -117,7 +119,7 @@ def check(ok: bool, *, margin: float, message: str, ratio: float | None = None) 
             ratio = math.inf
     if recorder is not None:
         recorder.record(margin, message, ratio)
-        if recorder.searching and ratio is not None and math.isfinite(ratio):
+        if recorder.targeting and ratio is not None and math.isfinite(ratio):
             hypothesis.target(ratio, label="closeness to violation")
     if not ok or math.isnan(margin):
         raise ClaimViolation(f"{message} (margin {margin:.3g})")
@@ -137,8 +139,15 @@ class Registry:
         given: Mapping[str, SearchStrategy[Any]] | None = None,
         examples: Sequence[Mapping[str, Any]] = (),
         kind: Kind = "property",
+        target: bool = False,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Register the decorated function as claim ``claim_id`` (see the module docstring)."""
+        """Register the decorated function as claim ``claim_id`` (see the module docstring).
+
+        ``target=True`` turns on Hypothesis's target phase, which hill-climbs on the ratio given to
+        :func:`check`. It pays off for inequalities whose two sides can come close (the paper's
+        bounds); on inputs with hundreds of choices (a dense W) it was seen to run for minutes, so
+        it is opt-in.
+        """
         if not isinstance(claim_id, str) or not _ID.match(claim_id):
             raise InvalidParameter(f"claim ID must look like 'C9b' or 'C5.L9', got {claim_id!r}")
         if claim_id in self._claims:
@@ -168,6 +177,7 @@ class Registry:
                 strategies=dict(given or {}),
                 examples=tuple(dict(example) for example in examples),
                 kind=kind,
+                target=target,
             )
             return function
 

@@ -24,7 +24,7 @@ SEEDS = (0, 1, 2)
 def _weakened_c9b(factor: float) -> Registry:
     registry = Registry()
 
-    @registry.claim("W9b", section="test", given={"case": _prompt_and_xi()})
+    @registry.claim("W9b", section="test", given={"case": _prompt_and_xi()}, target=True)
     def weakened(case: tuple[Prompt, tuple[float, float]]) -> None:
         """C9b with factor * N e^{-xi1 delta/2} in place of 2N e^{-xi1 delta/2}.
         test copy of [LCG24] Theorem 2 proof, claim W9b
