@@ -11,7 +11,15 @@ import torch
 
 from model.prompt import BINARY, Prompt, bounded
 
-__all__ = ["BOUNDARY_N10", "CIRCLE_N1", "M5_CANCELLATION", "M8_SATURATED", "THREE_EQUAL_LABELS", "ZERO_LABEL_N1"]
+__all__ = [
+    "BOUNDARY_N10",
+    "CIRCLE_N1",
+    "M5_CANCELLATION",
+    "M8_SATURATED",
+    "M9_SUBNORMAL",
+    "THREE_EQUAL_LABELS",
+    "ZERO_LABEL_N1",
+]
 
 _F64 = torch.float64
 
@@ -120,4 +128,17 @@ M8_SATURATED = (
         bounded(544.0),
     ),
     np.full((10, 10), 4840.0),
+)
+
+
+#: M9 (seed 31 of verify): a label of 1.86e-43 is subnormal in float32, where it rounds to
+#: 1.8637e-43 (a relative change of 2e-3): a bound relative to the float64 label cannot hold there.
+M9_SUBNORMAL = (
+    Prompt(
+        torch.tensor([[[0.725915527392315, -0.6877838665531033]]], dtype=_F64),
+        torch.tensor([[1.8598120155620397e-43]], dtype=_F64),
+        torch.tensor([[0.6786129481130193, -0.7344960630618496]], dtype=_F64),
+        bounded(1.0),
+    ),
+    -100.0 * np.eye(4),
 )

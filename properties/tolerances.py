@@ -23,6 +23,7 @@ __all__ = [
     "EPS64",
     "LIMIT_EPS",
     "ROUNDING_SAFETY",
+    "SUBNORMAL32",
     "exp_term_slack",
     "prediction_slack",
     "score_error",
@@ -32,6 +33,8 @@ __all__ = [
 
 EPS64 = float(torch.finfo(torch.float64).eps)  # 2.2e-16
 EPS32 = float(torch.finfo(torch.float32).eps)  # 1.2e-7
+#: Spacing of float32 subnormals (1.4e-45): the absolute rounding error below float32's normal range.
+SUBNORMAL32 = float(torch.finfo(torch.float32).smallest_normal) * EPS32
 
 #: Safety multiple over the first-order rounding bounds below (they ignore second-order terms and
 #: the few extra roundings of exp and division).
