@@ -17,6 +17,8 @@ __all__ = [
     "InvalidShape",
     "NonFiniteValue",
     "NonUnitVector",
+    "OutOfDomain",
+    "QuadratureDidNotConverge",
     "UnknownClaim",
     "UnknownFault",
 ]
@@ -64,3 +66,11 @@ class UnknownClaim(CheckerError, LookupError):
 
 class UnknownFault(CheckerError, LookupError):
     """No planted fault has the requested name."""
+
+
+class OutOfDomain(InvalidParameter):
+    """A parameter lies outside the box where a computation is supported and its accuracy guaranteed."""
+
+
+class QuadratureDidNotConverge(CheckerError, ArithmeticError):
+    """A deterministic integral did not reach its requested accuracy within the allowed refinements."""

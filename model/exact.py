@@ -1,0 +1,344 @@
+"""The population loss on the two-parameter family, its gradient and the eq.-14 pieces, by quadrature.
+
+References (THEORY.md IDs): S5 (population loss), S8 (the family W = diag(xi1 I_d, 0, -xi2)),
+C3 (eq. 14), C11a (the density of tau = <x_j, x_q>).
+
+The reduction, derived here rather than taken on trust (the tests check it against SymPy closed forms
+and against Monte Carlo of the torch model). With labels iid +-1 independent of the inputs,
+2 L = E[sum_j q_j^2 - 2 q_* + 1] = E[(1 - q_*)^2 + sum_{j != *} q_j^2]. Condition on the largest
+tau_* = t = cos(alpha), whose density is N f_d(t) F(t)^{N-1}; the other M = N - 1 taus are then iid
+below t. Dividing every score by e^{xi1 t}: q_* = 1/D, q_0 = C/D, q_j = u_j/D with
+u_j = exp(-xi1 (t - tau_j)) in (0, 1], C = exp(xi1 (1 - t) - xi2), S = sum u_j, Q = sum u_j^2,
+D = 1 + C + S, W = C + S. Then, with no cancellation anywhere (every term is >= 0 for xi1 >= 0):
+
+    2 L = E[(W^2 + Q) / D^2]          1 - E[q_*] = E[W / D]        E[q_0] = E[C / D]
+    E[sum q_j^2] = E[(1 + Q) / D^2]   E[q_0 (q_* - sum q_j^2)] = E[C (C + sum u_j (1 - u_j)) / D^3]
+
+and, differentiating the integrand (dC/dxi2 = -C, dC/dxi1 = (1 - t) C, du_j/dxi1 = -(t - tau_j) u_j),
+dL/dxi2 = -E[C (W - Q) / D^3] (this is eq. 14) and
+dL/dxi1 = E[(1 - t) C (W - Q) - sum_j (t - tau_j) u_j (W - Q + u_j D)] / D^3 (a difference of two
+nonnegative parts, which can cancel: its accuracy is relative to the sum of the parts).
+
+1/D^n = (1/Gamma(n)) int_0^inf s^{n-1} e^{-s D} ds makes the expectation over the iid u_j factorise:
+E[e^{-sS}] = m_0^M, E[sum g(u_j) e^{-sS}] = M m_g m_0^{M-1}, and so on, with
+m_g(s, t) = int_{x < t} f_d(x) g e^{-s u(x)} dx. Three nested quadratures follow, each with its own
+error estimate (``model.quadrature``): alpha (angle of tau_*) adaptive Gauss-Kronrod; log r, with
+s = r / (1 + C) so the scale of D is factored out, by the trapezoid rule; beta (angle of tau_j) by
+Gauss-Kronrod on panels placed at the scales of u (in v = xi1 (t - tau_j)) and of the density. In
+angles the density is k_d sin^{d-2}, smooth for every d >= 2. Beyond v = V_CUT the factor e^{-s u}
+is 1 to within e^{-V_CUT} s, so that part of m_0 is the distribution function F (betainc) exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import special
+
+from model.errors import InvalidParameter, NonFiniteValue, OutOfDomain, QuadratureDidNotConverge
+from model.quadrature import kronrod_error, panel_nodes, trapezoid_error
+
+__all__ = [
+    "DOMAIN",
+    "RTOL",
+    "Population",
+    "eq14_expectation",
+    "expectation_pieces",
+    "population",
+    "population_grad",
+    "population_loss",
+]
+
+#: The supported box: N, d, xi1, xi2 (inclusive bounds).
+DOMAIN: dict[str, tuple[float, float]] = {"N": (1, 1024), "d": (2, 256), "xi1": (0.0, 1e3), "xi2": (-50.0, 1e3)}
+#: Default relative accuracy of every returned value.
+RTOL = 1e-10
+#: Values below this are reported as they come (float64 cannot hold their relative accuracy).
+TINY = 1e-290
+V_CUT = 60.0  # e^{-60} ~ 9e-27: the neglected part of e^{-s u} - 1 beyond v = V_CUT, relative
+_V_POINTS = np.array([1.0, 3.0, 7.0, 15.0, 30.0])  # scales of u = e^{-v}
+_R_LO, _R_HI = 3e-6, 45.0  # P(Gamma(n) > 45) < 3e-17 for n <= 3; (r (1+M))^n / n < 5e-12 below _R_LO/(1+M)
+_H0 = 0.3  # trapezoid step in log r at level 0: error ~ exp(-7.5 / h)
+_MAX_LEVEL = 3
+_MAX_ROUNDS = 40
+_OUT = ("L2", "q0", "one_minus_q_star", "sum_q2", "eq14", "g1_pos", "g1_neg")
+
+
+class Population(NamedTuple):
+    """The family's population quantities at (xi1, xi2, N, d), each with an error estimate."""
+
+    loss: float
+    grad_xi1: float
+    grad_xi2: float
+    eq14: float  # E[q_0 (q_* - sum_j q_j^2)]
+    sum_q2: float  # E[sum_j q_j^2]
+    q_star: float  # E[q_*]
+    one_minus_q_star: float  # 1 - E[q_*], computed without cancellation
+    q0: float  # E[q_0]
+    errors: dict[str, float]
+
+
+def _check(xi1: float, xi2: float, N: int, d: int) -> tuple[float, float, int, int]:
+    for name, size in (("N", N), ("d", d)):
+        if isinstance(size, bool) or not isinstance(size, int | np.integer):
+            raise InvalidParameter(f"{name} must be an integer, got {size!r}")
+    for name, real in (("xi1", xi1), ("xi2", xi2)):
+        if isinstance(real, bool) or not isinstance(real, int | float | np.integer | np.floating):
+            raise InvalidParameter(f"{name} must be a real number, got {real!r}")
+        if not math.isfinite(real):
+            raise NonFiniteValue(f"{name} must be finite, got {real!r}")
+    values: dict[str, float] = {"N": N, "d": d, "xi1": xi1, "xi2": xi2}
+    for name, value in values.items():
+        lo, hi = DOMAIN[name]
+        if not lo <= value <= hi:
+            raise OutOfDomain(f"{name} = {value!r} is outside the supported range [{lo}, {hi}]")
+    return float(xi1), float(xi2), int(N), int(d)
+
+
+class _Problem:
+    """Fixed data of one evaluation: parameters, the r grid, and the inner-panel refinement level."""
+
+    def __init__(self, xi1: float, xi2: float, N: int, d: int, r_level: int, inner_level: int) -> None:
+        self.a, self.xi2, self.N, self.M, self.d = xi1, xi2, N, N - 1, d
+        self.m = (d - 1) / 2
+        # 1/k_d = B(1/2, (d-1)/2); a difference of gammaln values would lose ~1e-13 at d = 256
+        self.log_kd = -math.log(special.beta(0.5, (d - 1) / 2))
+        h = _H0 / 2**r_level
+        lo, hi = math.log(_R_LO / (1 + self.M)), math.log(_R_HI)
+        count = 2 * math.ceil((hi - lo) / (2 * h)) + 1  # odd, so the doubled step has a node at each end
+        self.h = h
+        self.rho = lo + h * np.arange(count)  # (R,)
+        self.inner_level = inner_level
+        width = min(math.pi / 4, 4.0 / math.sqrt(d - 1))  # sin^{d-2} is a bell of width ~ 1/sqrt(d)
+        reach = min(math.pi / 2, 9.0 / math.sqrt(d - 1))
+        k = math.ceil(reach / width)
+        self.density_points = math.pi / 2 + width * np.arange(-k, k + 1)
+
+    def log_density(self, angle: NDArray[np.float64]) -> NDArray[np.float64]:
+        """log(k_d sin^{d-2}(angle)): the density of the angle between x_j and x_q."""
+        if self.d == 2:
+            return np.full_like(angle, self.log_kd)
+        with np.errstate(divide="ignore"):
+            return self.log_kd + (self.d - 2) * np.log(np.sin(angle))
+
+    def inner_edges(self, alpha: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Panel edges in beta, shape (A, P + 1), and F at the cut, shape (A,)."""
+        s2 = np.sin(alpha / 2) ** 2  # (A,) = (1 - t) / 2
+        end = np.full_like(alpha, math.pi)
+        tail = np.zeros_like(alpha)
+        points = [np.broadcast_to(self.density_points, (alpha.size, self.density_points.size))]
+        if self.a > 0:
+            y = s2[:, None] + _V_POINTS / (2 * self.a)  # (A, V) = (1 - cos beta) / 2 at v
+            points.append(2 * np.arcsin(np.sqrt(np.minimum(y, 1.0))))
+            y_cut = s2 + V_CUT / (2 * self.a)
+            cut = y_cut < 1
+            end = np.where(cut, 2 * np.arcsin(np.sqrt(np.minimum(y_cut, 1.0))), math.pi)
+            tail = np.where(cut, special.betainc(self.m, self.m, np.maximum(1 - y_cut, 0.0)), 0.0)
+        inner = np.clip(np.concatenate(points, axis=1), alpha[:, None], end[:, None])
+        edges = np.sort(np.concatenate([alpha[:, None], inner, end[:, None]], axis=1), axis=1)
+        if self.inner_level:
+            split = 2**self.inner_level
+            frac = np.arange(split) / split
+            lo, hi = edges[:, :-1, None], edges[:, 1:, None]
+            edges = np.concatenate([(lo + (hi - lo) * frac).reshape(alpha.size, -1), edges[:, -1:]], axis=1)
+        return edges, tail
+
+
+def _integrand(p: _Problem, alpha: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The alpha integrand of every output, shape (A, 3, 7): [Kronrod-beta fine-r, Gauss-beta, coarse-r]."""
+    A, a = alpha.size, p.a
+    t_gap = 2 * np.sin(alpha / 2) ** 2  # (A,) 1 - t
+    log_c = a * t_gap - p.xi2
+    c1, c0 = special.expit(log_c), special.expit(-log_c)  # C/(1+C), 1/(1+C)
+    edges, tail = p.inner_edges(alpha)
+    beta, wk, wg = panel_nodes(edges)  # (A, P, 15)
+    beta, wk, wg = beta.reshape(A, -1), wk.reshape(A, -1), wg.reshape(A, -1)  # (A, B)
+    dens = np.exp(p.log_density(beta))  # (A, B)
+    delta = 2 * np.sin((alpha[:, None] + beta) / 2) * np.sin((beta - alpha[:, None]) / 2)  # t - tau_j >= 0
+    v = a * delta
+    u = np.exp(-v)
+    u_gap = u * -np.expm1(-v)  # u (1 - u)
+    g = np.stack([np.ones_like(u), u, u * u, u_gap, delta * u, delta * u * u, delta * u**3, delta * u * u_gap], -1)
+    weights = np.concatenate([(wk * dens)[..., None] * g, (wg * dens)[..., None] * g], axis=-1)  # (A, B, 16)
+    r = np.exp(p.rho)  # (R,)
+    e = np.exp(-(r[None, :, None] * c0[:, None, None]) * u[:, None, :])  # (A, R, B)
+    moments = np.matmul(e, weights)  # (A, R, 16)
+    moments[..., 0] += tail[:, None]
+    moments[..., 8] += tail[:, None]
+    result = np.empty((A, 3, len(_OUT)))
+    for variant, (mom, coarse) in enumerate(((moments[..., :8], False), (moments[..., 8:], False))):
+        result[:, variant] = _r_integral(p, mom, c0, c1, t_gap, coarse=coarse)
+    result[:, 2] = _r_integral(p, moments[..., :8], c0, c1, t_gap, coarse=True)
+    log_outer = math.log(p.N) + p.log_density(alpha)  # N f_d(t) dt = N k_d sin^{d-2} alpha d alpha
+    return result * np.exp(log_outer)[:, None, None]
+
+
+def _r_integral(
+    p: _Problem, mom: NDArray[np.float64], c0: NDArray[np.float64], c1: NDArray[np.float64],
+    t_gap: NDArray[np.float64], *, coarse: bool,
+) -> NDArray[np.float64]:
+    """Combine the moments into the seven outputs and integrate over log r, shape (A, 7)."""
+    if coarse:
+        mom, rho, h = mom[:, ::2], p.rho[::2], 2 * p.h
+    else:
+        rho, h = p.rho, p.h
+    M = p.M
+    m0, mu, mu2, mgap, mdu, mdu2, mdu3, mdgap = np.moveaxis(mom, -1, 0)  # each (A, R)
+    with np.errstate(divide="ignore"):
+        log_m0 = np.log(m0)
+
+    def power(k: int) -> NDArray[np.float64]:  # m0^k, with m0^0 = 1 even where m0 underflowed to 0
+        return np.exp(k * log_m0) if k > 0 else np.ones_like(m0)
+
+    z0 = power(M)
+    p1 = M * power(M - 1) if M >= 1 else np.zeros_like(m0)
+    p2 = M * (M - 1) * power(M - 2) if M >= 2 else np.zeros_like(m0)
+    z_u, z_u2, z_gap = p1 * mu, p1 * mu2, p1 * mgap
+    zz_uu = p1 * mu2 + p2 * mu * mu
+    c0, c1 = c0[:, None], c1[:, None]
+    eq14 = c1 * c0 * (c1 * z0 + c0 * z_gap)
+    two = [
+        c1 * c1 * z0 + 2 * c1 * c0 * z_u + c0 * c0 * (zz_uu + z_u2),  # 2L
+        c1 * c0 * z0 + c1 * c1 * z0 + c1 * c0 * z_u,  # E[q_0]
+        c1 * c0 * z0 + c1 * c1 * z0 + 2 * c1 * c0 * z_u + c0 * c0 * (z_u + zz_uu),  # 1 - E[q_*]
+        c0 * c0 * (z0 + z_u2),  # E[sum q_j^2]
+    ]
+    neg = c1 * c0 * c0 * p1 * mdu + c0**3 * (p1 * mdgap + p2 * mdu * mgap) + c0 * c0 * p1 * mdu2
+    neg = neg + c0**3 * (p1 * mdu3 + p2 * mdu2 * mu)
+    three = [eq14, t_gap[:, None] * eq14, neg]
+    r = np.exp(rho)
+    w2, w3 = h * r**2 * np.exp(-r), h * r**3 * np.exp(-r) / 2  # r^{n-1} e^{-r} dr / Gamma(n), dr = r d(log r)
+    # below the first node the integrand is c r^n (r -> 0): the trapezoid sum over the missing nodes
+    # is geometric, h g_0 e^{-nh} / (1 - e^{-nh}); added to the first weight
+    w2[0] *= 1 + 1 / math.expm1(2 * h)
+    w3[0] *= 1 + 1 / math.expm1(3 * h)
+    return np.stack([x @ w2 for x in two] + [x @ w3 for x in three], axis=-1)
+
+
+def _alpha_edges(p: _Problem) -> NDArray[np.float64]:
+    """Initial alpha panels: quantiles of the angle of the nearest neighbour, and a uniform grid."""
+    tails = np.array([1e-9, 1e-3, 0.1, 0.5])
+    log_survival = np.concatenate([np.log1p(-tails), np.log(tails[::-1][1:])])  # log P(alpha_* > a)
+    level = -np.expm1(log_survival / p.N)  # P(one angle <= a)
+    y = special.betaincinv(p.m, p.m, level)  # sin^2(a/2)
+    quantiles = 2 * np.arcsin(np.sqrt(np.clip(y, 0.0, 1.0)))
+    uniform = np.linspace(0.0, math.pi, 5)
+    return np.unique(np.concatenate([uniform, quantiles[(quantiles > 0) & (quantiles < math.pi)]]))
+
+
+def _solve(xi1: float, xi2: float, N: int, d: int, rtol: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Values and error estimates of the seven raw outputs, refined until every one meets rtol."""
+    r_level = inner_level = 0
+    panels = None
+    while True:
+        p = _Problem(xi1, xi2, N, d, r_level, inner_level)
+        if panels is None:  # first pass: the initial panels; later passes keep the refined ones
+            edges = _alpha_edges(p)
+            panels = np.stack([edges[:-1], edges[1:]], axis=1)  # (P, 2)
+        parts = _panels(p, panels)  # (P, 4, 7): Kronrod, Gauss, inner-Gauss, coarse-r
+        for round_ in range(_MAX_ROUNDS + 1):
+            total = parts[:, 0].sum(axis=0)
+            outer_err = kronrod_error(parts[:, 0], parts[:, 1])  # (P, 7)
+            inner_err = kronrod_error(total, parts[:, 2].sum(axis=0))
+            r_err = trapezoid_error(total, parts[:, 3].sum(axis=0))
+            scale = total.copy()
+            scale[5] = scale[6] = total[5] + total[6]  # dL/dxi1 = g1_pos - g1_neg: relative to the parts
+            allowed = np.maximum(rtol * scale, TINY)
+            errors = outer_err.sum(axis=0) + inner_err + r_err
+            if np.all(errors <= allowed):
+                return total, errors
+            refine_inner, refine_r = np.any(inner_err > allowed / 3), np.any(r_err > allowed / 3)
+            if refine_inner or refine_r or round_ == _MAX_ROUNDS:
+                break
+            load = (outer_err / allowed).max(axis=1)  # (P,)
+            worst = load >= 0.25 * load.max()
+            mid = panels[worst].mean(axis=1)
+            halves = np.concatenate([np.stack([panels[worst, 0], mid], 1), np.stack([mid, panels[worst, 1]], 1)])
+            panels = np.concatenate([panels[~worst], halves])
+            parts = np.concatenate([parts[~worst], _panels(p, halves)])
+        inner_level += int(refine_inner)
+        r_level += int(refine_r)
+        if not (refine_inner or refine_r) or max(inner_level, r_level) > _MAX_LEVEL:
+            raise QuadratureDidNotConverge(_failure(xi1, xi2, N, d, rtol, errors, allowed))
+
+
+def _failure(xi1: float, xi2: float, N: int, d: int, rtol: float, errors: NDArray[np.float64],
+             allowed: NDArray[np.float64]) -> str:
+    worst = int(np.argmax(errors / allowed))
+    return (
+        f"quadrature at xi1={xi1!r}, xi2={xi2!r}, N={N}, d={d} did not reach rtol={rtol:g}: "
+        f"{_OUT[worst]} has error estimate {errors[worst]:.3g} > allowed {allowed[worst]:.3g}"
+    )
+
+
+def _panels(p: _Problem, panels: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per alpha panel: [Kronrod, Gauss, Kronrod with Gauss inner, Kronrod with coarse r], (P, 4, 7)."""
+    if len(panels) == 0:
+        return np.zeros((0, 4, len(_OUT)))
+    nodes, wk, wg = (x[:, 0] for x in panel_nodes(panels))  # (P, 15)
+    values = _integrand(p, nodes.reshape(-1)).reshape(len(panels), 15, 3, len(_OUT))
+    kron = np.einsum("pn,pnvo->pvo", wk, values)  # (P, 3, 7)
+    gauss = np.einsum("pn,pno->po", wg, values[:, :, 0])
+    return np.stack([kron[:, 0], gauss, kron[:, 1], kron[:, 2]], axis=1)
+
+
+def population(xi1: float, xi2: float, N: int, d: int, *, rtol: float = RTOL) -> Population:
+    """Every population quantity of the family at (xi1, xi2, N, d), with error estimates.
+
+    Raises ``OutOfDomain`` outside ``DOMAIN`` and ``QuadratureDidNotConverge`` when an estimate
+    stays above ``rtol`` times its value (for dL/dxi1: times the sum of its two nonnegative parts).
+    """
+    xi1, xi2, N, d = _check(xi1, xi2, N, d)
+    if not (isinstance(rtol, float) and 1e-13 <= rtol < 1):
+        raise InvalidParameter(f"rtol must be a float in [1e-13, 1), got {rtol!r}")
+    total, err = _solve(xi1, xi2, N, d, rtol)
+    values = dict(zip(_OUT, total.tolist(), strict=True))
+    errs = dict(zip(_OUT, err.tolist(), strict=True))
+    return Population(
+        loss=values["L2"] / 2,
+        grad_xi1=values["g1_pos"] - values["g1_neg"],
+        grad_xi2=-values["eq14"],
+        eq14=values["eq14"],
+        sum_q2=values["sum_q2"],
+        q_star=1.0 - values["one_minus_q_star"],
+        one_minus_q_star=values["one_minus_q_star"],
+        q0=values["q0"],
+        errors={
+            "loss": errs["L2"] / 2,
+            "grad_xi1": errs["g1_pos"] + errs["g1_neg"],
+            "grad_xi2": errs["eq14"],
+            "eq14": errs["eq14"],
+            "sum_q2": errs["sum_q2"],
+            "q_star": errs["one_minus_q_star"],
+            "one_minus_q_star": errs["one_minus_q_star"],
+            "q0": errs["q0"],
+        },
+    )
+
+
+def population_loss(xi1: float, xi2: float, N: int, d: int) -> float:
+    """L(xi1, xi2) = 1/2 E[(y_hat - y_*)^2] on the family (S5, S8), to relative error RTOL."""
+    return population(xi1, xi2, N, d).loss
+
+
+def population_grad(xi1: float, xi2: float, N: int, d: int) -> tuple[float, float]:
+    """(dL/dxi1, dL/dxi2) of the family function, differentiated under the integral (module docstring)."""
+    result = population(xi1, xi2, N, d)
+    return result.grad_xi1, result.grad_xi2
+
+
+def eq14_expectation(xi1: float, xi2: float, N: int, d: int) -> float:
+    """E[q_0 (q_* - sum_j q_j^2)], the right side of eq. 14 up to its sign (C3)."""
+    return population(xi1, xi2, N, d).eq14
+
+
+def expectation_pieces(xi1: float, xi2: float, N: int, d: int) -> dict[str, float]:
+    """The eq.-14 pieces E[sum_j q_j^2], E[q_*], E[q_0] (and 1 - E[q_*] without cancellation)."""
+    result = population(xi1, xi2, N, d)
+    return {
+        "sum_q2": result.sum_q2, "q_star": result.q_star,
+        "one_minus_q_star": result.one_minus_q_star, "q0": result.q0,
+    }
