@@ -45,11 +45,14 @@ __all__ = [
     "DOMAIN",
     "RTOL",
     "Population",
+    "angle_log_density",
     "eq14_expectation",
     "expectation_pieces",
+    "log_normaliser",
     "population",
     "population_grad",
     "population_loss",
+    "tau_cdf",
 ]
 
 #: The supported box: N, d, xi1, xi2 (inclusive bounds).
@@ -98,14 +101,32 @@ def _check(xi1: float, xi2: float, N: int, d: int) -> tuple[float, float, int, i
     return float(xi1), float(xi2), int(N), int(d)
 
 
+def log_normaliser(d: int) -> float:
+    """log k_d, k_d = Gamma(d/2) / (sqrt(pi) Gamma((d-1)/2)): the normaliser of f_d (C11a)."""
+    # 1/k_d = B(1/2, (d-1)/2); a difference of gammaln values would lose ~1e-13 at d = 256
+    return -math.log(special.beta(0.5, (d - 1) / 2))
+
+
+def angle_log_density(angle: NDArray[np.float64], d: int) -> NDArray[np.float64]:
+    """log of the density k_d sin^{d-2} of the angle between a uniform x_j and x_q (tau = cos angle)."""
+    if d == 2:
+        return np.full_like(angle, log_normaliser(d))
+    with np.errstate(divide="ignore"):
+        return log_normaliser(d) + (d - 2) * np.log(np.sin(angle))
+
+
+def tau_cdf(t: NDArray[np.float64] | float, d: int) -> NDArray[np.float64]:
+    """F_d(t) = P(tau <= t): (1 + tau)/2 ~ Beta((d-1)/2, (d-1)/2) (C11a)."""
+    m = (d - 1) / 2
+    return np.asarray(special.betainc(m, m, (1 + np.asarray(t, dtype=np.float64)) / 2))
+
+
 class _Problem:
     """Fixed data of one evaluation: parameters, the r grid, and the inner-panel refinement level."""
 
     def __init__(self, xi1: float, xi2: float, N: int, d: int, r_level: int, inner_level: int) -> None:
         self.a, self.xi2, self.N, self.M, self.d = xi1, xi2, N, N - 1, d
         self.m = (d - 1) / 2
-        # 1/k_d = B(1/2, (d-1)/2); a difference of gammaln values would lose ~1e-13 at d = 256
-        self.log_kd = -math.log(special.beta(0.5, (d - 1) / 2))
         h = _H0 / 2**r_level
         lo, hi = math.log(_R_LO / (1 + self.M)), math.log(_R_HI)
         count = 2 * math.ceil((hi - lo) / (2 * h)) + 1  # odd, so the doubled step has a node at each end
@@ -118,11 +139,7 @@ class _Problem:
         self.density_points = math.pi / 2 + width * np.arange(-k, k + 1)
 
     def log_density(self, angle: NDArray[np.float64]) -> NDArray[np.float64]:
-        """log(k_d sin^{d-2}(angle)): the density of the angle between x_j and x_q."""
-        if self.d == 2:
-            return np.full_like(angle, self.log_kd)
-        with np.errstate(divide="ignore"):
-            return self.log_kd + (self.d - 2) * np.log(np.sin(angle))
+        return angle_log_density(angle, self.d)
 
     def inner_edges(self, alpha: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Panel edges in beta, shape (A, P + 1), and F at the cut, shape (A,)."""
@@ -131,9 +148,10 @@ class _Problem:
         tail = np.zeros_like(alpha)
         points = [np.broadcast_to(self.density_points, (alpha.size, self.density_points.size))]
         if self.a > 0:
-            y = s2[:, None] + _V_POINTS / (2 * self.a)  # (A, V) = (1 - cos beta) / 2 at v
+            with np.errstate(over="ignore"):  # a subnormal xi1 puts every point beyond the cut
+                y = s2[:, None] + _V_POINTS / (2 * self.a)  # (A, V) = (1 - cos beta) / 2 at v
+                y_cut = s2 + V_CUT / (2 * self.a)
             points.append(2 * np.arcsin(np.sqrt(np.minimum(y, 1.0))))
-            y_cut = s2 + V_CUT / (2 * self.a)
             cut = y_cut < 1
             end = np.where(cut, 2 * np.arcsin(np.sqrt(np.minimum(y_cut, 1.0))), math.pi)
             tail = np.where(cut, special.betainc(self.m, self.m, np.maximum(1 - y_cut, 0.0)), 0.0)
@@ -147,12 +165,27 @@ class _Problem:
         return edges, tail
 
 
+def _query_share(log_c: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(C / (1 + C), 1 / (1 + C)) from log C, without overflow: the query's share of the scale."""
+    return special.expit(log_c), special.expit(-log_c)
+
+
+def _u_gap(u: NDArray[np.float64], v: NDArray[np.float64]) -> NDArray[np.float64]:
+    """u (1 - u) for u = e^{-v}, with 1 - u = -expm1(-v) (no cancellation near u = 1)."""
+    return u * -np.expm1(-v)
+
+
+def _gradient(values: dict[str, float]) -> tuple[float, float]:
+    """(dL/dxi1, dL/dxi2) from the raw outputs: g1_pos - g1_neg and -E[C (W - Q) / D^3] (module docstring)."""
+    return values["g1_pos"] - values["g1_neg"], -values["eq14"]
+
+
 def _integrand(p: _Problem, alpha: NDArray[np.float64]) -> NDArray[np.float64]:
     """The alpha integrand of every output, shape (A, 3, 7): [Kronrod-beta fine-r, Gauss-beta, coarse-r]."""
     A, a = alpha.size, p.a
     t_gap = 2 * np.sin(alpha / 2) ** 2  # (A,) 1 - t
     log_c = a * t_gap - p.xi2
-    c1, c0 = special.expit(log_c), special.expit(-log_c)  # C/(1+C), 1/(1+C)
+    c1, c0 = _query_share(log_c)  # (A,) C/(1+C), 1/(1+C)
     edges, tail = p.inner_edges(alpha)
     beta, wk, wg = panel_nodes(edges)  # (A, P, 15)
     beta, wk, wg = beta.reshape(A, -1), wk.reshape(A, -1), wg.reshape(A, -1)  # (A, B)
@@ -160,7 +193,7 @@ def _integrand(p: _Problem, alpha: NDArray[np.float64]) -> NDArray[np.float64]:
     delta = 2 * np.sin((alpha[:, None] + beta) / 2) * np.sin((beta - alpha[:, None]) / 2)  # t - tau_j >= 0
     v = a * delta
     u = np.exp(-v)
-    u_gap = u * -np.expm1(-v)  # u (1 - u)
+    u_gap = _u_gap(u, v)  # u (1 - u)
     g = np.stack([np.ones_like(u), u, u * u, u_gap, delta * u, delta * u * u, delta * u**3, delta * u * u_gap], -1)
     weights = np.concatenate([(wk * dens)[..., None] * g, (wg * dens)[..., None] * g], axis=-1)  # (A, B, 16)
     r = np.exp(p.rho)  # (R,)
@@ -299,8 +332,8 @@ def population(xi1: float, xi2: float, N: int, d: int, *, rtol: float = RTOL) ->
     errs = dict(zip(_OUT, err.tolist(), strict=True))
     return Population(
         loss=values["L2"] / 2,
-        grad_xi1=values["g1_pos"] - values["g1_neg"],
-        grad_xi2=-values["eq14"],
+        grad_xi1=_gradient(values)[0],
+        grad_xi2=_gradient(values)[1],
         eq14=values["eq14"],
         sum_q2=values["sum_q2"],
         q_star=1.0 - values["one_minus_q_star"],

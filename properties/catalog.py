@@ -12,7 +12,7 @@ from properties.registry import CLAIMS, Registry
 
 __all__ = ["CLAIM_MODULES", "load_claims"]
 
-CLAIM_MODULES = ("properties.pointwise", "properties.invariants")
+CLAIM_MODULES = ("properties.pointwise", "properties.invariants", "properties.population")
 
 
 def load_claims() -> Registry:

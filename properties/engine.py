@@ -40,7 +40,7 @@ from properties.registry import (
 )
 from properties.settings import profile_settings
 
-__all__ = ["ClaimResult", "claim_seed", "run_claim"]
+__all__ = ["ClaimResult", "claim_budget", "claim_seed", "run_claim"]
 
 
 @dataclass(frozen=True)
@@ -153,6 +153,11 @@ def _no_local_constants() -> Iterator[None]:
             cache.cache.clear()
 
 
+def claim_budget(claim: Claim, profile: str) -> int:
+    """The number of examples ``claim`` gets under ``profile`` (its ``budget`` times the profile's)."""
+    return max(1, math.ceil(claim.budget * profile_settings(profile).max_examples))
+
+
 def _run_property(claim: Claim, seed: int, profile: str, recorder: Recorder) -> None:
     def body(**kwargs: Any) -> None:
         recorder.examples += 1
@@ -171,6 +176,8 @@ def _run_property(claim: Claim, seed: int, profile: str, recorder: Recorder) -> 
     for example in reversed(claim.examples):
         test = hypothesis.example(**example)(test)
     chosen = profile_settings(profile)
+    if claim.budget < 1:
+        chosen = hypothesis.settings(chosen, max_examples=claim_budget(claim, profile))
     if not claim.target:  # the target phase is opt-in (see Registry.claim)
         chosen = hypothesis.settings(chosen, phases=[p for p in chosen.phases if p != hypothesis.Phase.target])
     test = chosen(test)
@@ -209,7 +216,7 @@ def run_claim(
             else:
                 _run_property(claim, derived, profile, recorder)
                 evidence = _property_evidence(claim, recorder, derived)
-                budget = profile_settings(profile).max_examples
+                budget = claim_budget(claim, profile)
                 needed = math.ceil(MIN_CHECKED_FRACTION * budget) if claim.strategies else 1
                 # too few checks is inconclusive only when the hypotheses rejected most inputs; a small
                 # search space that Hypothesis exhausted (few inputs, none rejected) still holds

@@ -13,7 +13,9 @@ which the patch replaces too.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -116,7 +118,7 @@ def _weight(W: torch.Tensor) -> torch.Tensor:
     return torch.as_tensor(W)
 
 
-@_fault("scores_in_float32", patches="model.attention.query_scores", targets=("M6", "M7", "C9c"))
+@_fault("scores_in_float32", patches="model.attention.query_scores", targets=("M6", "M7", "C9c", "C1.readout"))
 def _scores_in_float32(H: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     """Scores computed after a silent float32 downcast, then cast back to float64."""
     H32, W32 = H.to(torch.float32), _weight(W).to(torch.float32)
@@ -129,7 +131,9 @@ def _scores_transposed(H: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     return torch.einsum("bkj,bk->bj", H, H[:, :, -1] @ _weight(W))
 
 
-@_fault("embed_reshape_scramble", patches="model.attention.embed", targets=("M2", "M4", "M5", "C9b", "C9c"))
+@_fault(
+    "embed_reshape_scramble", patches="model.attention.embed", targets=("M2", "M4", "M5", "C9b", "C9c", "C1.exact")
+)
 def _embed_scrambled(prompt: Any) -> torch.Tensor:
     """The (B, N, d) inputs are reshaped instead of transposed when building H, mixing N and d."""
     x, y, xq = prompt.x, prompt.y, prompt.xq
@@ -206,3 +210,65 @@ def _margin_doubled(prompt: Any) -> torch.Tensor:
     gap = torch.where(ref.tied, 0.0, 4.0 * (ref.tau_star[:, None] - ref.tau))
     other = prompt.y.to(torch.float64) != ref.label[:, None]
     return torch.where(other, gap, float("inf")).amin(dim=1)
+
+
+# --- the exact mathematics ---------------------------------------------------------------------------
+
+
+@_fault("kd_doubled", patches="model.exact.log_normaliser", targets=("C11a", "S8", "C1.stat"))
+def _kd_doubled(d: int) -> float:
+    """The density of tau normalised by [AW26]'s printed 2 Gamma(d/2) / (sqrt(pi) Gamma((d-1)/2))."""
+    from scipy import special
+
+    return math.log(2.0) - math.log(special.beta(0.5, (d - 1) / 2))
+
+
+@_fault("density_exponent_off_by_one", patches="model.exact.angle_log_density", targets=("C11a", "S8", "C1.stat"))
+def _density_exponent(angle: Any, d: int) -> Any:
+    """The angle density k_d sin^{d-3} (the exponent of the tau density reused for the angle's)."""
+    import numpy as np
+
+    from model.exact import log_normaliser
+
+    with np.errstate(divide="ignore"):
+        return log_normaliser(d) + (d - 3) * np.log(np.sin(angle))
+
+
+@_fault("query_term_dropped", patches="model.exact._query_share", targets=("S8", "C1.stat"))
+def _query_dropped_exact(log_c: Any) -> tuple[Any, Any]:
+    """The query's own term e^{xi1 - xi2} left out of the quadrature's normaliser."""
+    import numpy as np
+
+    return np.zeros_like(log_c), np.ones_like(log_c)
+
+
+@_fault("gradient_xi2_sign", patches="model.exact._gradient", targets=("C3.identity", "C1.stat"))
+def _gradient_sign(values: dict[str, float]) -> tuple[float, float]:
+    """A sign error in the gradient: dL/dxi2 returned as +E[q_0 (q_* - sum q_j^2)]."""
+    return values["g1_pos"] - values["g1_neg"], values["eq14"]
+
+
+@_fault("u_gap_sign", patches="model.exact._u_gap", targets=("C3.sign", "C3.identity"))
+def _u_gap_sign(u: Any, v: Any) -> Any:
+    """u (u - 1) written for u (1 - u) in the eq.-14 integrand."""
+    import numpy as np
+
+    return u * np.expm1(-v)
+
+
+@_fault("half_range_normaliser", patches="model.symbolic.density_normaliser", targets=("C11a", "C11a.AW26"))
+@functools.cache
+def _half_range() -> Any:
+    """The normaliser of (1 - t^2)^{(d-3)/2} integrated over [0, 1] instead of [-1, 1]."""
+    import sympy as sp
+
+    t, d = sp.Symbol("t", real=True), sp.Symbol("d", positive=True)
+    return sp.simplify(sp.integrate((1 - t**2) ** ((d - 3) / 2), (t, 0, 1), conds="none"))
+
+
+@_fault("codes_not_centred", patches="model.multiclass.simplex_codes_exact", targets=("C12a",))
+def _codes_not_centred(K: int) -> tuple[tuple[Any, ...], ...]:
+    """One-hot codes e_c in place of the simplex codes e_c - 1/K."""
+    from fractions import Fraction
+
+    return tuple(tuple(Fraction(int(c == k)) for k in range(K)) for c in range(K))

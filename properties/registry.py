@@ -71,6 +71,7 @@ class Claim:
     examples: tuple[Mapping[str, Any], ...] = ()
     kind: Kind = "property"
     target: bool = False
+    budget: float = 1.0
 
 
 @dataclass
@@ -140,6 +141,7 @@ class Registry:
         examples: Sequence[Mapping[str, Any]] = (),
         kind: Kind = "property",
         target: bool = False,
+        budget: float = 1.0,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register the decorated function as claim ``claim_id`` (see the module docstring).
 
@@ -147,11 +149,16 @@ class Registry:
         :func:`check`. It pays off for inequalities whose two sides can come close (the paper's
         bounds); on inputs with hundreds of choices (a dense W) it was seen to run for minutes, so
         it is opt-in.
+
+        ``budget`` scales the profile's example count for this claim (0.1: a tenth, at least one), for
+        claims whose every example costs a deterministic integral rather than a forward pass.
         """
         if not isinstance(claim_id, str) or not _ID.match(claim_id):
             raise InvalidParameter(f"claim ID must look like 'C9b' or 'C5.L9', got {claim_id!r}")
         if claim_id in self._claims:
             raise InvalidParameter(f"claim ID {claim_id!r} is registered twice")
+        if not (isinstance(budget, float) and 0 < budget <= 1):
+            raise InvalidParameter(f"claim budget must be a float in (0, 1], got {budget!r}")
         if kind not in ("property", "measure"):
             raise InvalidParameter(f"claim kind must be 'property' or 'measure', got {kind!r}")
 
@@ -178,6 +185,7 @@ class Registry:
                 examples=tuple(dict(example) for example in examples),
                 kind=kind,
                 target=target,
+                budget=budget,
             )
             return function
 

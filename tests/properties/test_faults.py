@@ -1,7 +1,9 @@
 """The suite can fail: every planted fault turns each of its target claims away from its expected verdict.
 
 The fault registry (:mod:`properties.faults`) names, for each plausible bug, the claims that must
-catch it; this module applies each fault in-process and runs those claims under the ``ci`` budget.
+catch it; this module applies each fault in-process and runs those claims under the ``ci`` budget; a fault is caught
+when the claim's verdict leaves its committed expected one (refuted for a claim that holds; holds,
+or any other verdict, for one expected to be refuted).
 It also checks the bookkeeping: every registered claim is the target of at least one fault, and a
 fault leaves the model untouched once its ``with`` block ends.
 """
@@ -17,9 +19,11 @@ from model.laws import sample_training_prompts
 from properties import faults
 from properties.catalog import load_claims
 from properties.engine import run_claim
+from properties.expected import Expected, load_expected
 
 PROFILE = "ci"
 REGISTRY = load_claims()
+EXPECTED = load_expected()
 PAIRS = [
     pytest.param(name, target, id=f"{name}->{target}", marks=pytest.mark.claim(target))
     for name, fault in faults.FAULTS.items()
@@ -29,8 +33,11 @@ PAIRS = [
 
 @pytest.mark.parametrize(("fault_name", "claim_id"), PAIRS)
 def test_planted_fault_is_caught(fault_name: str, claim_id: str) -> None:
-    result = run_claim(REGISTRY.get(claim_id), profile=PROFILE, fault=fault_name)
-    assert result.verdict == "refuted", f"{fault_name} survived {claim_id}: {result.verdict} {dict(result.evidence)}"
+    expected = EXPECTED.get(claim_id, Expected())
+    result = run_claim(REGISTRY.get(claim_id), profile=PROFILE, fault=fault_name, expected=expected)
+    assert not result.as_expected, (
+        f"{fault_name} survived {claim_id}: {result.verdict} (expected {expected.verdict}) {dict(result.evidence)}"
+    )
 
 
 def test_every_claim_is_the_target_of_a_fault() -> None:
