@@ -12,7 +12,13 @@ from properties.registry import CLAIMS, Registry
 
 __all__ = ["CLAIM_MODULES", "load_claims"]
 
-CLAIM_MODULES = ("properties.pointwise", "properties.invariants", "properties.population")
+CLAIM_MODULES = (
+    "properties.pointwise",
+    "properties.invariants",
+    "properties.population",
+    "properties.landscape",
+    "properties.geometry",
+)
 
 
 def load_claims() -> Registry:

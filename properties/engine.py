@@ -63,7 +63,7 @@ class ClaimResult:
 
     @property
     def as_expected(self) -> bool:
-        return matches(self.verdict, self.value, self.expected)
+        return matches(self.verdict, self.value, self.expected, str(self.evidence.get("message", "")))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -111,6 +111,7 @@ def _property_evidence(claim: Claim, recorder: Recorder, seed: int) -> dict[str,
         "worst_case": recorder.worst_case,
         "worst_ratio": recorder.worst_ratio,
         "hypothesis_seed": seed,
+        **recorder.attachments,
     }
 
 

@@ -2,7 +2,9 @@
 
 One JSON file, ``properties/expected.json``, maps claim IDs to the verdict the suite expects:
 ``{"verdict": "holds"}``, ``{"verdict": "refuted", "reason": "<the minimal counterexample>"}`` or
-``{"verdict": "measured", "value": 1.23, "rel_tol": 0.01}``. A claim without an entry is expected
+``{"verdict": "measured", "value": 1.23, "rel_tol": 0.01}``. A refuted entry may name a ``witness``:
+text the refutation's message must contain (the counterexample, e.g. ``"(N, d) = (1, 2)"``), so a
+refutation that moves to a different counterexample is noticed too. A claim without an entry is expected
 to hold, so a newly added claim needs no edit here. A verdict that differs from its expected one is
 what turns CI red (``verify`` exits 1; pytest fails, or an expected failure unexpectedly passes).
 """
@@ -31,6 +33,7 @@ class Expected:
     reason: str = ""
     value: float | None = None
     rel_tol: float | None = None
+    witness: str = ""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"verdict": self.verdict}
@@ -39,6 +42,8 @@ class Expected:
         if self.value is not None:
             out["value"] = self.value
             out["rel_tol"] = self.rel_tol
+        if self.witness:
+            out["witness"] = self.witness
         return out
 
 
@@ -61,6 +66,7 @@ def _parse(claim_id: str, entry: Any, source: Path) -> Expected:
         reason=str(entry.get("reason", "")),
         value=None if value is None else float(value),
         rel_tol=None if rel_tol is None else float(rel_tol),
+        witness=str(entry.get("witness", "")),
     )
 
 
@@ -77,9 +83,11 @@ def load_expected(path: Path | str | None = None) -> dict[str, Expected]:
     return {claim_id: _parse(claim_id, entry, source) for claim_id, entry in claims.items()}
 
 
-def matches(verdict: str, value: float | None, expected: Expected) -> bool:
-    """Whether an obtained verdict (and measured value) agrees with the expected one."""
+def matches(verdict: str, value: float | None, expected: Expected, message: str = "") -> bool:
+    """Whether an obtained verdict (measured value, refutation message) agrees with the expected one."""
     if verdict != expected.verdict:
+        return False
+    if verdict == "refuted" and expected.witness and expected.witness not in message:
         return False
     if verdict == "measured" and expected.value is not None:
         if value is None or not math.isfinite(value):

@@ -215,7 +215,11 @@ def _margin_doubled(prompt: Any) -> torch.Tensor:
 # --- the exact mathematics ---------------------------------------------------------------------------
 
 
-@_fault("kd_doubled", patches="model.exact.log_normaliser", targets=("C11a", "S8", "C1.stat"))
+@_fault(
+    "kd_doubled",
+    patches="model.exact.log_normaliser",
+    targets=("C11a", "S8", "C1.stat", "C11c", "C11c.AW26", "C11d.lower"),
+)
 def _kd_doubled(d: int) -> float:
     """The density of tau normalised by [AW26]'s printed 2 Gamma(d/2) / (sqrt(pi) Gamma((d-1)/2))."""
     from scipy import special
@@ -242,7 +246,7 @@ def _query_dropped_exact(log_c: Any) -> tuple[Any, Any]:
     return np.zeros_like(log_c), np.ones_like(log_c)
 
 
-@_fault("gradient_xi2_sign", patches="model.exact._gradient", targets=("C3.identity", "C1.stat"))
+@_fault("gradient_xi2_sign", patches="model.exact._gradient", targets=("C3.identity", "C1.stat", "C4"))
 def _gradient_sign(values: dict[str, float]) -> tuple[float, float]:
     """A sign error in the gradient: dL/dxi2 returned as +E[q_0 (q_* - sum q_j^2)]."""
     return values["g1_pos"] - values["g1_neg"], values["eq14"]
@@ -272,3 +276,21 @@ def _codes_not_centred(K: int) -> tuple[tuple[Any, ...], ...]:
     from fractions import Fraction
 
     return tuple(tuple(Fraction(int(c == k)) for k in range(K)) for c in range(K))
+
+
+@_fault("regime_sqrt_dropped", patches="properties.geometry.regime_ratio", targets=("C11b", "C11c"))
+def _regime_sqrt_dropped(N: int, d: int) -> float:
+    """The regime N >= sqrt(d) ln d read as N >= d ln d."""
+    return N / (d * math.log(d))
+
+
+@_fault("gap_density_exponent", patches="model.geometry._density", targets=("C11d.upper", "C11d.lower"))
+def _gap_density_exponent(t: Any, d: int) -> Any:
+    """The density of tau with exponent (d-2)/2 in place of (d-3)/2 (the angle's exponent)."""
+    import numpy as np
+
+    from model.exact import log_normaliser
+
+    t = np.clip(t, -1.0, 1.0)
+    with np.errstate(divide="ignore"):
+        return np.exp(log_normaliser(d) + (d - 2) / 2 * np.log1p(-t * t))

@@ -33,6 +33,7 @@ __all__ = [
     "Measurement",
     "Recorder",
     "Registry",
+    "attach",
     "check",
     "claim",
 ]
@@ -85,6 +86,8 @@ class Recorder:
     worst_ratio: float | None = None
     #: Whether ``check`` feeds the closeness ratio to ``hypothesis.target`` (claims with target=True).
     targeting: bool = False
+    #: Extra evidence a claim attaches (tables, plot data): JSON-ready values, by key.
+    attachments: dict[str, Any] = field(default_factory=dict)
 
     def record(self, margin: float, message: str, ratio: float | None) -> None:
         self.checks += 1
@@ -124,6 +127,17 @@ def check(ok: bool, *, margin: float, message: str, ratio: float | None = None) 
             hypothesis.target(ratio, label="closeness to violation")
     if not ok or math.isnan(margin):
         raise ClaimViolation(f"{message} (margin {margin:.3g})")
+
+
+def attach(key: str, value: Any) -> None:
+    """Add ``value`` (JSON-ready: numbers, strings, lists, dicts) to the running claim's evidence as ``key``.
+
+    ``attach("plot", {...})`` hands plot data to the report's renderer (:mod:`verify.plots`).
+    Outside a claim run it does nothing.
+    """
+    recorder = _RECORDER.get()
+    if recorder is not None:
+        recorder.attachments[key] = value
 
 
 class Registry:
