@@ -30,6 +30,7 @@ from properties.catalog import load_claims
 from properties.engine import ClaimResult
 from properties.expected import load_expected
 from properties.settings import PROFILES, selected_profile
+from verify.plots import write_plots
 from verify.render import markdown, summary_line, table
 from verify.report import build_report, dumps, write_atomic
 from verify.runner import run_claims
@@ -153,7 +154,8 @@ def main(argv: list[str] | None = None, *, stream: TextIO | None = None, err: Te
         )
         text = dumps(report)
         write_atomic(args.out / "report.json", text)
-        write_atomic(args.out / "report.md", markdown(report))
+        plots = write_plots(report, args.out)
+        write_atomic(args.out / "report.md", markdown(report, plots))
         if args.json and not machine_stdout:
             write_atomic(Path(args.json), text)
         if machine_stdout:

@@ -102,8 +102,11 @@ def _escape(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def markdown(report: dict[str, Any]) -> str:
-    """The report as Markdown: summary, verdict tables by section, refutations, environment."""
+def markdown(report: dict[str, Any], plots: dict[str, str] | None = None) -> str:
+    """The report as Markdown: summary, verdict tables by section, plots, refutations, environment.
+
+    ``plots`` maps claim IDs to image files beside the report (from :func:`verify.plots.write_plots`).
+    """
     out = ["# onenn-verify report", "", summary_line(report), ""]
     sections: dict[str, list[dict[str, Any]]] = {}
     for entry in report["claims"]:
@@ -117,6 +120,9 @@ def markdown(report: dict[str, Any]) -> str:
                 f"{_escape(evidence_summary(e, width=160))} | {e['seconds']:.1f} |"
             )
         out.append("")
+        for e in entries:
+            if plots and e["id"] in plots:
+                out += [f"![{e['id']}: {_escape(e['statement'])}]({plots[e['id']]})", ""]
     details = [e for e in report["claims"] if e["verdict"] in ("refuted", "error")]
     if details:
         out += ["## Counterexamples and errors", ""]

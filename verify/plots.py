@@ -1,0 +1,68 @@
+"""Plots of the report: pure renderers of plot data that claims attach to their evidence.
+
+A claim attaches ``{"kind": "landscape", "x": [...], "y": [...], "z": [[...]], ...}`` under the
+evidence key ``plot`` (:func:`properties.registry.attach`); :func:`write_plots` draws each into
+``<claim ID>.png`` beside the report, and the Markdown report embeds it. matplotlib is imported
+lazily with the Agg backend (no display needed).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+__all__ = ["plot_file", "write_plots"]
+
+
+def plot_file(claim_id: str) -> str:
+    """The file name of a claim's plot, relative to the report directory."""
+    return f"{claim_id}.png"
+
+
+def _landscape(axes: Any, plot: dict[str, Any]) -> Any:
+    import numpy as np
+
+    x, y, z = np.asarray(plot["x"]), np.asarray(plot["y"]), np.asarray(plot["z"])  # z[i, j] at (x[i], y[j])
+    mesh = axes.contourf(x, y, z.T, levels=30, cmap="viridis")
+    axes.contour(x, y, z.T, levels=12, colors="white", linewidths=0.4)
+    axes.set_xlabel(plot.get("x_label", "x"))
+    axes.set_ylabel(plot.get("y_label", "y"))
+    return mesh
+
+
+_KINDS = {"landscape": _landscape}
+
+
+def write_plots(report: dict[str, Any], directory: Path) -> dict[str, str]:
+    """Draw every attached plot into ``directory``; return {claim ID: file name}. Each file is written atomically."""
+    plots = {e["id"]: e["evidence"]["plot"] for e in report["claims"] if isinstance(e["evidence"].get("plot"), dict)}
+    if not plots:
+        return {}
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = {}
+    for claim_id, plot in plots.items():
+        draw = _KINDS.get(plot.get("kind", ""))
+        if draw is None:
+            continue
+        figure, axes = plt.subplots(figsize=(5.5, 4.2))
+        figure.colorbar(draw(axes, plot), ax=axes)
+        axes.set_title(plot.get("title", claim_id), fontsize=10)
+        figure.tight_layout()
+        target = directory / plot_file(claim_id)
+        handle, temporary = tempfile.mkstemp(dir=directory, suffix=".png.tmp")
+        os.close(handle)
+        try:
+            figure.savefig(temporary, dpi=110, format="png")
+            os.replace(temporary, target)
+        finally:
+            plt.close(figure)
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+        written[claim_id] = plot_file(claim_id)
+    return written
