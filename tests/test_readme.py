@@ -34,3 +34,13 @@ def test_readme_example_claim_holds(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_readme_example_claim_catches_a_planted_fault(monkeypatch: pytest.MonkeyPatch) -> None:
     registry = _example_registry(monkeypatch)
     assert run_claim(registry.get("X1"), fault="xi2_sign_flipped").verdict == "refuted"
+
+
+def test_readme_table_states_every_refuted_and_measured_claim() -> None:
+    from properties.expected import load_expected
+
+    rows = {line.split("|")[1].strip(): line for line in README.read_text(encoding="utf-8").splitlines()
+            if line.startswith("| ") and line.count("|") >= 5}
+    for claim_id, expected in load_expected().items():
+        if expected.verdict in ("refuted", "measured"):
+            assert claim_id in rows and expected.verdict in rows[claim_id], f"README table misses {claim_id}"
