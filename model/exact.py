@@ -49,6 +49,7 @@ from model.quadrature import kronrod_error, panel_nodes, trapezoid_error
 __all__ = [
     "DOMAIN",
     "RTOL",
+    "Estimate",
     "Population",
     "angle_log_density",
     "eq14_expectation",
@@ -56,7 +57,9 @@ __all__ = [
     "log_normaliser",
     "population",
     "population_grad",
+    "population_grad_with_error",
     "population_loss",
+    "population_loss_with_error",
     "tau_cdf",
 ]
 
@@ -367,6 +370,27 @@ def population(xi1: float, xi2: float, N: int, d: int, *, rtol: float = RTOL) ->
             "q0": errs["q0"],
         },
     )
+
+
+class Estimate(NamedTuple):
+    """A value and its error estimate (absolute)."""
+
+    value: float
+    error: float
+
+
+def population_loss_with_error(xi1: float, xi2: float, N: int, d: int, *, rtol: float = RTOL) -> Estimate:
+    """L(xi1, xi2) with its error estimate; raises QuadratureDidNotConverge when rtol is not reached."""
+    result = population(xi1, xi2, N, d, rtol=rtol)
+    return Estimate(result.loss, result.errors["loss"])
+
+
+def population_grad_with_error(
+    xi1: float, xi2: float, N: int, d: int, *, rtol: float = RTOL
+) -> tuple[Estimate, Estimate]:
+    """(dL/dxi1, dL/dxi2), each with its error estimate (dL/dxi1's is relative to its two parts)."""
+    result = population(xi1, xi2, N, d, rtol=rtol)
+    return Estimate(result.grad_xi1, result.errors["grad_xi1"]), Estimate(result.grad_xi2, result.errors["grad_xi2"])
 
 
 def population_loss(xi1: float, xi2: float, N: int, d: int) -> float:

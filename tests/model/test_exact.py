@@ -109,6 +109,9 @@ def test_pieces_are_consistent() -> None:
     assert set(exact.expectation_pieces(20.0, 30.0, 16, 8)) == {"sum_q2", "q_star", "one_minus_q_star", "q0"}
     assert exact.population_loss(20.0, 30.0, 16, 8) == result.loss
     assert exact.population_grad(20.0, 30.0, 16, 8) == (result.grad_xi1, result.grad_xi2)
+    assert exact.population_loss_with_error(20.0, 30.0, 16, 8) == (result.loss, result.errors["loss"])
+    grad1, grad2 = exact.population_grad_with_error(20.0, 30.0, 16, 8)
+    assert (grad1.value, grad2.error) == (result.grad_xi1, result.errors["grad_xi2"])
 
 
 @pytest.mark.parametrize(
