@@ -11,9 +11,11 @@ import pytest
 from properties import faults
 from properties.catalog import load_claims
 from properties.engine import run_claim
+from properties.expected import Expected, load_expected
 
 SEEDS = (1, 2, 3, 4)
 REGISTRY = load_claims()
+EXPECTED = load_expected()
 
 
 @pytest.mark.slow
@@ -26,5 +28,10 @@ REGISTRY = load_claims()
     ],
 )
 def test_planted_fault_is_caught_at_every_seed(fault_name: str, claim_id: str) -> None:
-    missed = [s for s in SEEDS if run_claim(REGISTRY.get(claim_id), seed=s, fault=fault_name).verdict != "refuted"]
+    expected = EXPECTED.get(claim_id, Expected())
+    missed = [
+        s
+        for s in SEEDS
+        if run_claim(REGISTRY.get(claim_id), seed=s, fault=fault_name, expected=expected).as_expected
+    ]
     assert not missed, f"{fault_name} survived {claim_id} at seeds {missed}"
