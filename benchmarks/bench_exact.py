@@ -7,6 +7,7 @@ REPEATS runs after a warm-up) and the cost of reaching 1e-4 relative accuracy on
 Carlo: a timed pilot of PILOT prompts through the torch model gives the per-prompt time and the
 standard deviation of the per-prompt loss, and the CLT gives the sample count
 n = (1.96 sd / (1e-4 L))^2 (a 95% interval of half-width 1e-4 L) and its time, extrapolated, not run.
+Last, the spread of the call time over random points of the box N <= 64, d <= 32 (seeded).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from model import exact  # noqa: E402
@@ -31,6 +33,8 @@ torch.set_num_threads(1)
 NS, DS = (4, 16, 64, 256), (3, 8, 32)
 POINTS = {"moderate": (5.0, 10.0), "large": (200.0, 300.0)}
 REPEATS, PILOT, TARGET, Z95 = 5, 20_000, 1e-4, 1.96
+#: The spread over the target box N <= 64, d <= 32: random points (seeded), xi1 in [0, 1e3], xi2 - xi1 in [-20, 50].
+SPREAD_POINTS, SPREAD_SEED = 100, 20261126
 
 
 def _quadrature_ms(xi1: float, xi2: float, N: int, d: int) -> float:
@@ -68,6 +72,18 @@ def main() -> int:
                 needed, seconds = _monte_carlo(xi1, xi2, N, d)
                 print(f"{label:9s} {N:4d} {d:3d} {ms:14.1f} {needed:11.3g} {seconds:9.3g} {seconds / (ms / 1e3):9.3g}",
                       flush=True)
+    rng = np.random.default_rng(SPREAD_SEED)
+    times = []
+    for _ in range(SPREAD_POINTS):
+        N, d = int(rng.integers(1, 65)), int(rng.integers(2, 33))
+        xi1 = float(rng.uniform(0.0, 1e3)) * float(rng.choice([1e-3, 1e-2, 1e-1, 1.0]))
+        xi2 = min(max(xi1 + float(rng.uniform(-20.0, 50.0)), -50.0), 1e3)
+        start = time.perf_counter()
+        exact.population(xi1, xi2, N, d)
+        times.append(1e3 * (time.perf_counter() - start))
+    q = np.percentile(times, [50, 90, 100])
+    print(f"spread over {SPREAD_POINTS} random points with N <= 64, d <= 32: median {q[0]:.1f} ms, "
+          f"90th percentile {q[1]:.1f} ms, max {q[2]:.1f} ms")
     return 0
 
 

@@ -278,7 +278,7 @@ def _codes_not_centred(K: int) -> tuple[tuple[Any, ...], ...]:
     return tuple(tuple(Fraction(int(c == k)) for k in range(K)) for c in range(K))
 
 
-@_fault("regime_sqrt_dropped", patches="properties.geometry.regime_ratio", targets=("C11b", "C11c"))
+@_fault("regime_sqrt_dropped", patches="properties.geometry.regime_ratio", targets=("C11b", "C11c", "C11c.a"))
 def _regime_sqrt_dropped(N: int, d: int) -> float:
     """The regime N >= sqrt(d) ln d read as N >= d ln d."""
     return N / (d * math.log(d))

@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable, Iterable
 
 import numpy as np
+from scipy import special
 
 import model.exact as exact
 import model.geometry as geometry
@@ -30,7 +31,7 @@ def regime_ratio(N: int, d: int) -> float:
     return N / (math.sqrt(d) * math.log(d))
 
 
-def _report(name: str, failures: list[tuple[int, int, float, float]], checked: int) -> None:
+def _report(name: str, failures: list[tuple[int, int, float, float]], checked: int, extra: str = "") -> None:
     """Attach the failures and the sensitivity to c, then check that none lies inside the regime."""
     inside = sorted((f for f in failures if regime_ratio(f[0], f[1]) >= REGIME_C), key=lambda f: (f[0] + f[1], f[1]))
     c_min = max((regime_ratio(N, d) for N, d, _, _ in failures), default=0.0)
@@ -41,7 +42,7 @@ def _report(name: str, failures: list[tuple[int, int, float, float]], checked: i
         N, d, lhs, rhs = inside[0]
         message = (f"{name} fails inside the regime N >= {REGIME_C} sqrt(d) ln d at (N, d) = ({N}, {d}): "
                    f"{lhs!r} vs {rhs!r} ({len(inside)} in-regime failures of {checked}; every failure is "
-                   f"outside the regime only for c > {c_min:.4g})")
+                   f"outside the regime only for c > {c_min:.4g}{extra})")
     else:
         message = f"{name}: {len(failures)} failures on the grid, all outside the regime (c > {c_min:.4g})"
     check(not inside, margin=-float(len(inside)), message=message)
@@ -61,19 +62,29 @@ def expected_nearest_inner_product() -> None:
     _report("E[tau_*] >= 2/(N+1)^2", failures, len(N_GRID) * len(D_GRID))
 
 
-def _c11c(k_factor: float) -> None:
-    d = np.arange(4, 65)[None, :]  # (1, D): the exponent -2/(d-3) needs d >= 4
-    N = np.arange(1, 513)[:, None]  # (N, 1)
-    k = np.exp(np.vectorize(exact.log_normaliser)(d)) * k_factor
-    threshold = np.clip(1 - (2 * N * k) ** (-2.0 / (d - 3)), -1.0, 1.0)  # (N, D)
-    prob = _cdf_grid(threshold, d) ** N
-    bad = np.argwhere(prob < 1 / math.e)
-    failures = [(int(N[i, 0]), int(d[0, j]), float(prob[i, j]), 1 / math.e) for i, j in bad]
-    _report("P(tau_* <= 1 - (2 N k_d)^(-2/(d-3))) >= 1/e", failures, prob.size)
+def _log_prob_below(epsilon: np.ndarray, N: np.ndarray, d: int) -> np.ndarray:
+    """log P(tau_* <= 1 - epsilon) = N log(1 - P(tau > 1 - epsilon)), the upper tail by betainc (no cancellation)."""
+    m = (d - 1) / 2
+    upper = special.betainc(m, m, np.clip(epsilon, 0.0, 2.0) / 2)  # P(tau > 1 - eps) = I_{eps/2}(m, m)
+    with np.errstate(divide="ignore"):
+        return N * np.log1p(-upper)
 
 
-def _cdf_grid(t: np.ndarray, d: np.ndarray) -> np.ndarray:
-    return np.stack([exact.tau_cdf(t[:, j], int(d[0, j])) for j in range(d.shape[1])], axis=1)
+def _c11c(base: Callable[[np.ndarray, int], np.ndarray], name: str) -> None:
+    """C11c with epsilon = base(N, d)^{-2/(d-3)}: every integer N in [1, 512], d in [4, 64], then N up to 1e300."""
+    failures, largest = [], {}
+    for d in range(4, 65):
+        N = np.arange(1, 513, dtype=np.float64)
+        log_p = _log_prob_below(base(N, d) ** (-2.0 / (d - 3)), N, d)
+        failures += [(int(n), d, math.exp(lp), 1 / math.e) for n, lp in zip(N, log_p, strict=True) if lp < -1]
+        far = 10.0 ** np.linspace(0.0, 300.0, 3001)  # beyond the grid, on a log scale
+        bad = far[_log_prob_below(base(far, d) ** (-2.0 / (d - 3)), far, d) < -1]
+        if bad.size:
+            largest[d] = float(bad.max())
+    needed = max((n / (math.sqrt(d) * math.log(d)) for d, n in largest.items()), default=0.0)
+    attach("beyond_grid", {"largest_failing_N_by_d": largest, "constant_needed_for_all_N_up_to_1e300": needed})
+    beyond = f"; beyond the grid failures go on up to N = {max(largest.values()):.3g}, needing c > {needed:.3g}"
+    _report(f"{name} >= 1/e", failures, 512 * 61, beyond if largest else "")
 
 
 @claim("C11c", section=SECTION)
@@ -81,9 +92,11 @@ def nearest_not_too_close() -> None:
     """For N >= sqrt(d) ln d and d >= 4, P(tau_* <= 1 - (2 N k_d)^{-2/(d-3)}) >= 1/e (k_d the true normaliser).
     [LCG24] Lemma 19 / [AW26] Lemma 18, claim C11c
 
-    Checked on every integer pair N in [1, 512], d in [4, 64] (P = F(x)^N exactly).
+    Checked on every integer pair N in [1, 512], d in [4, 64] (P = F(x)^N exactly); the evidence
+    also gives, per d, the largest N up to 1e300 that still fails, and the regime constant that
+    would be needed to exclude all of them.
     """
-    _c11c(1.0)
+    _c11c(lambda N, d: 2 * N * math.exp(exact.log_normaliser(d)), "P(tau_* <= 1 - (2 N k_d)^(-2/(d-3)))")
 
 
 @claim("C11c.AW26", section=SECTION)
@@ -91,7 +104,15 @@ def nearest_not_too_close_printed_kd() -> None:
     """C11c with [AW26]'s printed k_d (twice the normaliser): P(tau_* <= 1 - (4 N k_d)^{-2/(d-3)}) >= 1/e.
     [AW26] Lemma 18 with Lemma 16's printed k_d, claim C11c.AW26
     """
-    _c11c(2.0)
+    _c11c(lambda N, d: 4 * N * math.exp(exact.log_normaliser(d)), "P(tau_* <= 1 - (2 N k_d')^(-2/(d-3)))")
+
+
+@claim("C11c.a", section=SECTION)
+def nearest_not_too_close_a() -> None:
+    """C11c in its a_{N,d} form: P(tau_* <= 1 - a_{N,d}) >= 1/e, a_{N,d} = (2 N sqrt(d))^{-2/(d-3)}, d >= 4.
+    THEORY.md C11c ("equivalently with a_{N,d}", the constant of Lemmas 9 and 11), claim C11c.a
+    """
+    _c11c(lambda N, d: 2 * N * math.sqrt(d), "P(tau_* <= 1 - a_(N,d))")
 
 
 # --- C11d: measured constants -------------------------------------------------------------------

@@ -76,3 +76,24 @@ def test_c11c_failure_at_n100_d40_shows_in_monte_carlo() -> None:
 def test_bad_input_raises(call: object, match: str) -> None:
     with pytest.raises(InvalidParameter, match=match):
         call()  # type: ignore[operator]
+
+
+def test_c11c_a_form_counterexample_holds_at_40_digits() -> None:
+    N, d = 23, 37
+    x = 1 - (2 * N * math.sqrt(d)) ** (-2 / (d - 3))
+    with mpmath.workdps(40):
+        m = mpmath.mpf(d - 1) / 2
+        exact_p = mpmath.betainc(m, m, 0, (1 + mpmath.mpf(x)) / 2, regularized=True) ** N
+    assert float(exact_p) == pytest.approx(0.36310848862474, abs=1e-13) and float(exact_p) < 1 / math.e
+
+
+def test_c11c_fails_far_beyond_the_grid() -> None:
+    # d = 32, N = 1e30: the failures do not stop at N = 512 (so no regime constant excludes them)
+    N, d = mpmath.mpf(10) ** 30, 32
+    with mpmath.workdps(60):
+        m = mpmath.mpf(d - 1) / 2
+        k = mpmath.gamma(mpmath.mpf(d) / 2) / (mpmath.sqrt(mpmath.pi) * mpmath.gamma(m))
+        eps = (2 * N * k) ** (-mpmath.mpf(2) / (d - 3))
+        upper = mpmath.betainc(m, m, 0, eps / 2, regularized=True)  # P(tau > 1 - eps)
+        log_p = N * mpmath.log(1 - upper)
+    assert log_p < -1
