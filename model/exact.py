@@ -72,7 +72,7 @@ RTOL = 1e-10
 TINY = 1e-290
 V_CUT = 60.0  # e^{-60} ~ 9e-27: the neglected part of e^{-s u} - 1 beyond v = V_CUT, relative
 _V_POINTS = np.array([1.0, 3.0, 7.0, 15.0, 30.0])  # scales of u = e^{-v}
-_R_LO, _R_HI = 3e-6, 45.0  # P(Gamma(n) > 45) < 3e-17 for n <= 3; (r (1+M))^n / n < 5e-12 below _R_LO/(1+M)
+_R_LO, _R_HI = 3e-4, 45.0  # P(Gamma(n) > 45) < 3e-17 for n <= 3; below _R_LO/(1+M): _add_missing_nodes
 _H0 = 0.25  # trapezoid step in log r at level 0: error ~ exp(-7.5 / h)
 _MAX_LEVEL = 3
 #: Rounding floor of every error estimate, per unit of N + 16: 8 eps (seen: up to ~3.7 eps N, N = 700, d = 256).
@@ -262,11 +262,25 @@ def _r_integral(
     three = [eq14, t_gap[:, None] * eq14, neg]
     r = np.exp(rho)
     w2, w3 = h * r**2 * np.exp(-r), h * r**3 * np.exp(-r) / 2  # r^{n-1} e^{-r} dr / Gamma(n), dr = r d(log r)
-    # below the first node the integrand is c r^n (r -> 0): the trapezoid sum over the missing nodes
-    # is geometric, h g_0 e^{-nh} / (1 - e^{-nh}); added to the first weight
-    w2[0] *= 1 + 1 / math.expm1(2 * h)
-    w3[0] *= 1 + 1 / math.expm1(3 * h)
+    _add_missing_nodes(w2, r, h, 2)
+    _add_missing_nodes(w3, r, h, 3)
     return np.stack([x @ w2 for x in two] + [x @ w3 for x in three], axis=-1)
+
+
+def _add_missing_nodes(weights: NDArray[np.float64], r: NDArray[np.float64], h: float, n: int) -> None:
+    """Add to the first two trapezoid weights the sum over the nodes below the grid, in place.
+
+    Below r_0 the integrand is r^n (phi_0 + phi_1 r + O(r^2)) in d(log r) (phi = the moments times e^{-r},
+    smooth at 0); fitting phi_0, phi_1 through the first two nodes, the missing trapezoid terms
+    h sum_{k >= 1} g(r_0 e^{-kh}) are h r_0^n (phi_0 q_n + phi_1 r_0 q_{n+1}), q_m = 1 / expm1(m h):
+    a combination of the first two values. What is left is O((M r_0)^2) of a part that is itself
+    O((M r_0)^n) of the integral.
+    """
+    q_n, q_next = 1 / math.expm1(n * h), 1 / math.expm1((n + 1) * h)
+    c = (q_next - q_n) / math.expm1(h)
+    base = weights[0] / (h * r[0] ** n * math.exp(-r[0])) * h * r[0] ** n  # h r_0^n / Gamma(n)
+    weights[0] += base * (q_n - c) * math.exp(-r[0])
+    weights[1] += base * c * math.exp(-r[1])
 
 
 def _alpha_edges(p: _Problem) -> NDArray[np.float64]:
