@@ -78,6 +78,9 @@ _MAX_LEVEL = 3
 #: Rounding floor of every error estimate, per unit of N + 16: 8 eps (seen: up to ~3.7 eps N, N = 700, d = 256).
 _ROUNDING = 8 * np.finfo(np.float64).eps
 _MAX_ROUNDS = 40
+#: At most this many alpha panels (an integrand that will not converge, e.g. one that changes sign
+#: with a vanishing total, is refused instead of refined until memory runs out), evaluated in chunks.
+_MAX_PANELS, _CHUNK = 1500, 24
 _OUT = ("L2", "q0", "one_minus_q_star", "sum_q2", "q_star", "eq14", "g1_pos", "g1_neg")
 _POS, _NEG = _OUT.index("g1_pos"), _OUT.index("g1_neg")
 
@@ -144,7 +147,7 @@ class _Problem:
         count = 2 * math.ceil((hi - lo) / (2 * h)) + 1  # odd, so the doubled step has a node at each end
         self.h = h
         self.rho = lo + h * np.arange(count)  # (R,)
-        self.inner_level = inner_level
+        self.inner_level, self.r_level = inner_level, r_level
         width = min(math.pi / 4, 4.0 / math.sqrt(d - 1))  # sin^{d-2} is a bell of width ~ 1/sqrt(d)
         reach = min(math.pi / 2, 9.0 / math.sqrt(d - 1))
         k = math.ceil(reach / width)
@@ -325,6 +328,8 @@ def _solve(xi1: float, xi2: float, N: int, d: int, rtol: float) -> tuple[NDArray
                 break
             load = (outer_err / allowed).max(axis=1)  # (P,)
             worst = load >= min(0.25 * load.max(), 1.0 / len(load))  # every panel above its share of the error
+            if len(panels) + int(worst.sum()) > _MAX_PANELS:
+                break
             mid = panels[worst].mean(axis=1)
             halves = np.concatenate([np.stack([panels[worst, 0], mid], 1), np.stack([mid, panels[worst, 1]], 1)])
             panels = np.concatenate([panels[~worst], halves])
@@ -348,6 +353,9 @@ def _panels(p: _Problem, panels: NDArray[np.float64]) -> NDArray[np.float64]:
     """Per alpha panel: [Kronrod, Gauss, Kronrod with Gauss inner, Kronrod with coarse r], (P, 4, 7)."""
     if len(panels) == 0:
         return np.zeros((0, 4, len(_OUT)))
+    chunk = max(1, _CHUNK // 2 ** (p.inner_level + p.r_level))  # bounded memory: the integrand holds (15 P, R, B)
+    if len(panels) > chunk:
+        return np.concatenate([_panels(p, panels[i : i + chunk]) for i in range(0, len(panels), chunk)])
     nodes, wk, wg = (x[:, 0] for x in panel_nodes(panels))  # (P, 15)
     values = _integrand(p, nodes.reshape(-1)).reshape(len(panels), 15, 3, len(_OUT))
     kron = np.einsum("pn,pnvo->pvo", wk, values)  # (P, 3, 7)
