@@ -24,7 +24,7 @@ from model.prompt import Prompt
 from properties.matrices import XI_MAX, family_params, prompts_with_weights
 from properties.pinned import BOUNDARY_N10, CIRCLE_N1, ZERO_LABEL_N1
 from properties.reference import family_matrix, reference_slack
-from properties.registry import check, claim
+from properties.registry import check, check_at_most, claim
 from properties.strategies import boundary_prompts, prompts
 from properties.tolerances import EPS64, LIMIT_EPS, exp_term_slack, summation_slack
 
@@ -93,10 +93,9 @@ def error_decomposition(case: tuple[Prompt, np.ndarray]) -> None:
     rhs = (q * (prompt.y - star[:, None])).sum(dim=1) - q0 * star  # (B,)
     gap = float((lhs - rhs).abs().max())
     slack = summation_slack(prompt.n, 2.0 * prompt.labels.bound)
-    check(
-        gap <= slack,
-        margin=slack - gap,
-        ratio=gap / slack,
+    check_at_most(
+        gap,
+        slack,
         message=f"|lhs - rhs| = {gap:.3g} > slack {slack:.3g} (y_hat = {float(prediction.y_hat[0])!r}, "
         f"y* = {float(star[0])!r}, q_0 = {float(q0[0])!r}, sum q = {float(prediction.weights.sum()):.17g})",
     )

@@ -29,7 +29,7 @@ from model.laws import sample_training_prompts
 from model.prompt import BINARY, Prompt
 from model.quadrature import panel_nodes
 from properties.matrices import family_params
-from properties.registry import check, claim
+from properties.registry import check, check_at_most, claim
 from properties.strategies import prompts
 from properties.tolerances import ROUNDING_SAFETY
 
@@ -75,10 +75,9 @@ def family_reduction() -> None:
         result = exact.population(xi1, xi2, N, d)
         for name, (mean, stderr) in _monte_carlo_pieces(xi1, xi2, N, d).items():
             value = getattr(result, name)
-            check(
-                abs(value - mean) <= T_BAND * stderr,
-                margin=T_BAND * stderr - abs(value - mean),
-                ratio=abs(value - mean) / (T_BAND * stderr),
+            check_at_most(
+                abs(value - mean),
+                T_BAND * stderr,
                 message=f"{name} at (xi1, xi2, N, d) = {(xi1, xi2, N, d)}: quadrature {value!r}, "
                 f"Monte Carlo {mean!r} +- {stderr:.3g}",
             )
@@ -244,10 +243,9 @@ def eq14_identity(point: tuple[float, float, int, int]) -> None:
     rhs, grad2 = -result.eq14, result.grad_xi2
     tol = bound + result.errors["eq14"]
     gap = max(abs(fine - rhs), abs(fine - grad2))
-    check(
-        gap <= tol,
-        margin=tol - gap,
-        ratio=gap / tol,
+    check_at_most(
+        gap,
+        tol,
         message=f"at (xi1, xi2, N, d) = {point}: dL/dxi2 by differences {fine!r} (+- {bound:.3g}), "
         f"-E[q_0 (q_* - sum q_j^2)] = {rhs!r}, population_grad = {grad2!r}",
     )

@@ -35,6 +35,7 @@ __all__ = [
     "Registry",
     "attach",
     "check",
+    "check_at_most",
     "claim",
 ]
 
@@ -138,6 +139,13 @@ def attach(key: str, value: Any) -> None:
     recorder = _RECORDER.get()
     if recorder is not None:
         recorder.attachments[key] = value
+
+
+def check_at_most(value: float, bound: float, *, message: str) -> None:
+    """:func:`check` that ``value <= bound``, with margin ``bound - value`` and ratio ``value / bound``."""
+    value, bound = float(value), float(bound)
+    ratio = value / bound if bound > 0 else (0.0 if value == 0 else math.inf)
+    check(value <= bound, margin=bound - value, ratio=ratio, message=message)
 
 
 class Registry:

@@ -212,3 +212,12 @@ def test_search_starved_by_its_hypotheses_is_inconclusive() -> None:
 
     result = run_claim(reg.get("S2"))
     assert result.verdict == "inconclusive" and "met the claim's hypotheses" in result.evidence["reason"]
+
+
+def test_check_at_most_records_margin_and_ratio() -> None:
+    from properties.registry import ClaimViolation, check_at_most
+
+    check_at_most(0.0, 0.0, message="equal zeros pass")
+    check_at_most(1.0, 2.0, message="below the bound passes")
+    with pytest.raises(ClaimViolation, match=r"over \(margin -1\)"):
+        check_at_most(3.0, 2.0, message="over")
