@@ -37,6 +37,7 @@ for it raises QuadratureDidNotConverge.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -153,6 +154,11 @@ class _Problem:
         k = math.ceil(reach / width)
         self.density_points = math.pi / 2 + width * np.arange(-k, k + 1)
 
+    @functools.cached_property
+    def r_weights(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The log-r trapezoid weights for 1/D^2 and 1/D^3, each (R, 2): fine and doubled step."""
+        return _r_weights(self, 2), _r_weights(self, 3)
+
     def log_density(self, angle: NDArray[np.float64]) -> NDArray[np.float64]:
         return angle_log_density(angle, self.d)
 
@@ -217,29 +223,38 @@ def _integrand(p: _Problem, alpha: NDArray[np.float64]) -> NDArray[np.float64]:
     g = np.stack([np.ones_like(u), u, u * u, u_gap, delta * u, delta * u * u, delta * u**3, delta * u * u_gap], -1)
     weights = np.concatenate([(wk * dens)[..., None] * g, (wg * dens)[..., None] * g], axis=-1)  # (A, B, 16)
     r = np.exp(p.rho)  # (R,)
-    e = np.exp(-(r[None, :, None] * c0[:, None, None]) * u[:, None, :])  # (A, R, B)
+    e = np.empty((A, r.size, u.shape[1]))  # e^{-s u_j}, s = r / (1 + C): the bulk of the work, done in place
+    np.multiply(r[None, :, None], (-c0[:, None] * u)[:, None, :], out=e)
+    np.exp(e, out=e)
     moments = np.matmul(e, weights)  # (A, R, 16)
     moments[..., 0] += tail[:, None]
     moments[..., 8] += tail[:, None]
-    result = np.empty((A, 3, len(_OUT)))
-    for variant, (mom, coarse) in enumerate(((moments[..., :8], False), (moments[..., 8:], False))):
-        result[:, variant] = _r_integral(p, mom, c0, c1, t_gap, coarse=coarse)
-    result[:, 2] = _r_integral(p, moments[..., :8], c0, c1, t_gap, coarse=True)
+    # (2, A, R, 8): Kronrod-beta and Gauss-beta moments; the r integral gives (2, A, 2, 8) on the fine and coarse grids
+    both = _r_integral(p, np.stack([moments[..., :8], moments[..., 8:]]), c0, c1, t_gap)
+    result = np.stack([both[0, :, 0], both[1, :, 0], both[0, :, 1]], axis=1)
     log_outer = math.log(p.N) + p.log_density(alpha)  # N f_d(t) dt = N k_d sin^{d-2} alpha d alpha
     return result * np.exp(log_outer)[:, None, None]
 
 
+def _r_weights(p: _Problem, n: int) -> NDArray[np.float64]:
+    """Trapezoid weights in log r of r^{n-1} e^{-r} dr / Gamma(n), shape (R, 2): the fine and the doubled step."""
+    r = np.exp(p.rho)
+    fine = p.h * r**n * np.exp(-r) / math.gamma(n)  # dr = r d(log r)
+    _add_missing_nodes(fine, r, p.h, n)
+    coarse = np.zeros_like(r)
+    coarse[::2] = 2 * p.h * r[::2] ** n * np.exp(-r[::2]) / math.gamma(n)
+    coarse_part = coarse[::2]  # a view: the correction below writes through to its first two nodes
+    _add_missing_nodes(coarse_part, r[::2], 2 * p.h, n)
+    return np.stack([fine, coarse], axis=1)
+
+
 def _r_integral(
     p: _Problem, mom: NDArray[np.float64], c0: NDArray[np.float64], c1: NDArray[np.float64],
-    t_gap: NDArray[np.float64], *, coarse: bool,
+    t_gap: NDArray[np.float64],
 ) -> NDArray[np.float64]:
-    """Combine the moments into the seven outputs and integrate over log r, shape (A, 7)."""
-    if coarse:
-        mom, rho, h = mom[:, ::2], p.rho[::2], 2 * p.h
-    else:
-        rho, h = p.rho, p.h
+    """Combine the moments (..., A, R, 8) into the outputs and integrate over log r: (..., A, 2, 8), fine and coarse."""
     M = p.M
-    m0, mu, mu2, mgap, mdu, mdu2, mdu3, mdgap = np.moveaxis(mom, -1, 0)  # each (A, R)
+    m0, mu, mu2, mgap, mdu, mdu2, mdu3, mdgap = np.moveaxis(mom, -1, 0)  # each (..., A, R)
     with np.errstate(divide="ignore"):
         log_m0 = np.log(m0)
 
@@ -263,10 +278,7 @@ def _r_integral(
     neg = c1 * c0 * c0 * p1 * mdu + c0**3 * (p1 * mdgap + p2 * mdu * mgap) + c0 * c0 * p1 * mdu2
     neg = neg + c0**3 * (p1 * mdu3 + p2 * mdu2 * mu)
     three = [eq14, t_gap[:, None] * eq14, neg]
-    r = np.exp(rho)
-    w2, w3 = h * r**2 * np.exp(-r), h * r**3 * np.exp(-r) / 2  # r^{n-1} e^{-r} dr / Gamma(n), dr = r d(log r)
-    _add_missing_nodes(w2, r, h, 2)
-    _add_missing_nodes(w3, r, h, 3)
+    w2, w3 = p.r_weights
     return np.stack([x @ w2 for x in two] + [x @ w3 for x in three], axis=-1)
 
 
