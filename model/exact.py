@@ -50,8 +50,10 @@ from model.quadrature import kronrod_error, panel_nodes, trapezoid_error
 
 __all__ = [
     "DOMAIN",
+    "MAX_PANELS",
     "RTOL",
     "Estimate",
+    "Grid",
     "Population",
     "angle_log_density",
     "eq14_expectation",
@@ -62,6 +64,7 @@ __all__ = [
     "population_grad_with_error",
     "population_loss",
     "population_loss_with_error",
+    "population_on_grid",
     "tau_cdf",
 ]
 
@@ -81,9 +84,24 @@ _ROUNDING = 8 * np.finfo(np.float64).eps
 _MAX_ROUNDS = 40
 #: At most this many alpha panels (an integrand that will not converge, e.g. one that changes sign
 #: with a vanishing total, is refused instead of refined until memory runs out), evaluated in chunks.
-_MAX_PANELS, _CHUNK = 1500, 24
+MAX_PANELS = 1500
+_CHUNK = 24
 _OUT = ("L2", "q0", "one_minus_q_star", "sum_q2", "q_star", "eq14", "g1_pos", "g1_neg")
 _POS, _NEG = _OUT.index("g1_pos"), _OUT.index("g1_neg")
+
+
+class Grid(NamedTuple):
+    """The discretisation a ``population`` call ended on, reusable at nearby parameters.
+
+    ``panels`` are the alpha panels (P, 2); ``r_level`` and ``inner_level`` the refinements of the log-r
+    step and of the beta panels. Passing it back (``population(..., grid=g)``) starts the refinement from
+    it; ``population_on_grid`` evaluates on it without refining, so that along a path of nearby points
+    the values are one smooth function of (xi1, xi2) and their differences carry no quadrature noise.
+    """
+
+    panels: NDArray[np.float64]
+    r_level: int
+    inner_level: int
 
 
 class Population(NamedTuple):
@@ -98,6 +116,7 @@ class Population(NamedTuple):
     one_minus_q_star: float  # 1 - E[q_*], computed without cancellation
     q0: float  # E[q_0]
     errors: dict[str, float]
+    grid: Grid  # the discretisation used (see ``Grid``)
 
 
 def _check(xi1: float, xi2: float, N: int, d: int) -> tuple[float, float, int, int]:
@@ -313,10 +332,19 @@ def _alpha_edges(p: _Problem) -> NDArray[np.float64]:
     return edges[(edges >= 0) & (edges <= math.pi)]
 
 
-def _solve(xi1: float, xi2: float, N: int, d: int, rtol: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Values and error estimates of the seven raw outputs, refined until every one meets rtol."""
-    r_level = inner_level = 0
-    panels = None
+def _solve(
+    xi1: float, xi2: float, N: int, d: int, rtol: float, start: Grid | None = None, *, refine: bool = True,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], Grid, bool]:
+    """Values and error estimates of the raw outputs, the grid used and whether every one meets rtol.
+
+    Refines (from ``start`` or the initial panels) until every estimate meets rtol; with ``refine=False``
+    evaluates once on ``start`` and reports.
+    """
+    if start is None:
+        r_level = inner_level = 0
+        panels = None
+    else:
+        r_level, inner_level, panels = start.r_level, start.inner_level, start.panels
     while True:
         p = _Problem(xi1, xi2, N, d, r_level, inner_level)
         if panels is None:  # first pass: the initial panels; later passes keep the refined ones
@@ -333,14 +361,15 @@ def _solve(xi1: float, xi2: float, N: int, d: int, rtol: float) -> tuple[NDArray
             allowed = np.maximum(rtol * scale, TINY)
             rounding = _ROUNDING * (N + 16) * np.abs(scale)  # m_0^M amplifies the moments' rounding M-fold
             errors = outer_err.sum(axis=0) + inner_err + r_err + rounding
-            if np.all(errors <= allowed):
-                return total, errors
+            met = bool(np.all(errors <= allowed))
+            if met or not refine:
+                return total, errors, Grid(panels, r_level, inner_level), met
             refine_inner, refine_r = np.any(inner_err > allowed / 3), np.any(r_err > allowed / 3)
             if refine_inner or refine_r or round_ == _MAX_ROUNDS:
                 break
             load = (outer_err / allowed).max(axis=1)  # (P,)
             worst = load >= min(0.25 * load.max(), 1.0 / len(load))  # every panel above its share of the error
-            if len(panels) + int(worst.sum()) > _MAX_PANELS:
+            if len(panels) + int(worst.sum()) > MAX_PANELS:
                 break
             mid = panels[worst].mean(axis=1)
             halves = np.concatenate([np.stack([panels[worst, 0], mid], 1), np.stack([mid, panels[worst, 1]], 1)])
@@ -375,16 +404,65 @@ def _panels(p: _Problem, panels: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.stack([kron[:, 0], gauss, kron[:, 1], kron[:, 2]], axis=1)
 
 
-def population(xi1: float, xi2: float, N: int, d: int, *, rtol: float = RTOL) -> Population:
+def population(
+    xi1: float, xi2: float, N: int, d: int, *, rtol: float = RTOL, grid: Grid | None = None,
+) -> Population:
     """Every population quantity of the family at (xi1, xi2, N, d), with error estimates.
 
     Raises ``OutOfDomain`` outside ``DOMAIN`` and ``QuadratureDidNotConverge`` when an estimate
     stays above ``rtol`` times its value (for dL/dxi1: times the sum of its two nonnegative parts).
+    ``grid`` (from an earlier result at nearby parameters) is where the refinement starts: a warm start
+    that saves the refinement rounds; the accuracy guarantee is the same.
     """
     xi1, xi2, N, d = _check(xi1, xi2, N, d)
+    _check_rtol(rtol)
+    _check_grid(grid)
+    total, err, used, _ = _solve(xi1, xi2, N, d, rtol, grid)
+    return _result(total, err, used)
+
+
+def population_on_grid(xi1: float, xi2: float, N: int, d: int, grid: Grid, *, rtol: float = RTOL) -> Population:
+    """The population quantities on a fixed ``grid``, without refinement: a smooth function of (xi1, xi2).
+
+    For differences along a path of nearby points (``model.dynamics`` takes its second and third
+    differences of GD increments this way): on one grid the quadrature errors of neighbouring points
+    are nearly equal and cancel. The error estimates are returned as computed; when one exceeds
+    ``rtol`` times its value, ``QuadratureDidNotConverge`` is raised (refine with ``population``).
+    """
+    xi1, xi2, N, d = _check(xi1, xi2, N, d)
+    _check_rtol(rtol)
+    _check_grid(grid)
+    if grid is None:
+        raise InvalidParameter("population_on_grid needs a grid (the .grid of an earlier population result)")
+    total, err, used, met = _solve(xi1, xi2, N, d, rtol, grid, refine=False)
+    if not met:
+        scale = total.copy()
+        scale[_POS] = scale[_NEG] = total[_POS] + total[_NEG]
+        raise QuadratureDidNotConverge(
+            "on the given grid: " + _failure(xi1, xi2, N, d, rtol, err, np.maximum(rtol * scale, TINY)))
+    return _result(total, err, used)
+
+
+def _check_rtol(rtol: float) -> None:
     if not (isinstance(rtol, float) and 1e-13 <= rtol < 1):
         raise InvalidParameter(f"rtol must be a float in [1e-13, 1), got {rtol!r}")
-    total, err = _solve(xi1, xi2, N, d, rtol)
+
+
+def _check_grid(grid: Grid | None) -> None:
+    if grid is None:
+        return
+    if not isinstance(grid, Grid):
+        raise InvalidParameter(f"grid must be a model.exact.Grid (the .grid of a population result), got {grid!r}")
+    panels = np.asarray(grid.panels)
+    if (panels.ndim != 2 or panels.shape[1] != 2 or len(panels) == 0 or not np.all(np.isfinite(panels))
+            or np.any(panels[:, 0] >= panels[:, 1]) or panels.min() < 0 or panels.max() > math.pi
+            or not math.isclose(float(np.sum(panels[:, 1] - panels[:, 0])), math.pi, rel_tol=1e-12)):
+        raise InvalidParameter("grid.panels must be (P, 2) nonempty panels [lo, hi] tiling [0, pi]")
+    if not (0 <= grid.r_level <= _MAX_LEVEL and 0 <= grid.inner_level <= _MAX_LEVEL):
+        raise InvalidParameter(f"grid levels must lie in [0, {_MAX_LEVEL}], got {grid.r_level}, {grid.inner_level}")
+
+
+def _result(total: NDArray[np.float64], err: NDArray[np.float64], grid: Grid) -> Population:
     values = dict(zip(_OUT, total.tolist(), strict=True))
     errs = dict(zip(_OUT, err.tolist(), strict=True))
     return Population(
@@ -406,6 +484,7 @@ def population(xi1: float, xi2: float, N: int, d: int, *, rtol: float = RTOL) ->
             "one_minus_q_star": errs["one_minus_q_star"],
             "q0": errs["q0"],
         },
+        grid=grid,
     )
 
 

@@ -1,0 +1,150 @@
+"""A memory and disk cache for expensive deterministic results (GD trajectories), keyed by code.
+
+The key of an entry is its parameters (a JSON-ready dict) plus a fingerprint of the code that computes
+it: the bytecode and constants of every function and the values of the simple constants in the
+modules it depends on (``FINGERPRINTED`` by default, or a finer list of modules and single
+functions) *as they are at call time*. Editing the code, or a planted fault that
+replaces a function (:mod:`properties.faults`), changes the fingerprint, so a stale or faulty result
+is never served for a correct one (and vice versa).
+
+The directory is ``$ONENN_CACHE_DIR`` if set, else ``~/.cache/onenn-verify``; ``ONENN_CACHE_DIR=off``
+turns the disk cache off. Entries are .npz files written atomically (a temporary file, then
+``os.replace``), read with ``allow_pickle=False``; an unreadable entry is recomputed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import json
+import marshal
+import os
+import tempfile
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+__all__ = ["FINGERPRINTED", "cache_dir", "cached", "clear_memory", "fingerprint"]
+
+#: The modules whose code the cached results depend on.
+FINGERPRINTED = ("model.quadrature", "model.exact", "model.dynamics", "model.cache")
+
+T = TypeVar("T")
+_MEMORY: dict[str, Any] = {}
+
+
+def _code_bytes(code: types.CodeType) -> bytes:
+    return marshal.dumps(code)
+
+
+def fingerprint(depends: tuple[str, ...] = FINGERPRINTED) -> str:
+    """A hash of the current code and constants a result depends on.
+
+    ``depends`` names modules (``"model.exact"``: every function, class and simple constant in it) or
+    single attributes (``"model.dynamics:literal_gd"``), as they are at call time.
+    """
+    digest = hashlib.sha256()
+    for name in depends:
+        module_name, _, attribute = name.partition(":")
+        module = importlib.import_module(module_name)
+        items = [(attribute, getattr(module, attribute))] if attribute else sorted(vars(module).items())
+        for label, value in items:
+            if not label.startswith("__"):
+                digest.update(module_name.encode() + label.encode())
+                _digest_value(digest, value, module_name)
+    return digest.hexdigest()
+
+
+def _digest_value(digest: Any, value: Any, module_name: str) -> None:
+    if isinstance(value, types.FunctionType):
+        digest.update(_code_bytes(value.__code__))
+        digest.update(repr(value.__defaults__).encode())
+    elif isinstance(value, type) and value.__module__ == module_name:
+        for member, item in sorted(vars(value).items()):
+            inner = getattr(item, "__func__", item)
+            inner = getattr(inner, "func", inner)  # cached_property
+            if isinstance(inner, types.FunctionType):
+                digest.update(member.encode() + _code_bytes(inner.__code__))
+    elif isinstance(value, bool | int | float | str | tuple):
+        digest.update(repr(value).encode())
+    elif isinstance(value, np.ndarray):
+        digest.update(value.tobytes())
+    elif callable(value) and not isinstance(value, type | types.ModuleType | types.BuiltinFunctionType):
+        digest.update(repr(value).encode())  # a patched-in callable of another kind (a functools.partial, ...)
+
+
+def cache_dir() -> Path | None:
+    """The disk cache directory, or None when ONENN_CACHE_DIR=off."""
+    setting = os.environ.get("ONENN_CACHE_DIR", "")
+    if setting.lower() == "off":
+        return None
+    return Path(setting) if setting else Path.home() / ".cache" / "onenn-verify"
+
+
+def clear_memory() -> None:
+    """Forget the in-memory entries (the disk cache is left alone)."""
+    _MEMORY.clear()
+
+
+def cached(key: dict[str, Any], compute: Callable[[], T], cls: type[T],
+           depends: tuple[str, ...] = FINGERPRINTED) -> T:
+    """The dataclass ``cls`` for ``key``: from memory, else from disk, else ``compute()`` (then stored).
+
+    ``depends``: the code the result depends on (see :func:`fingerprint`), part of the key.
+    """
+    text = json.dumps({"key": key, "code": fingerprint(depends)}, sort_keys=True)
+    name = hashlib.sha256(text.encode()).hexdigest()[:32]
+    if name in _MEMORY:
+        return _MEMORY[name]
+    directory = cache_dir()
+    path = None if directory is None else directory / f"{cls.__name__.lower()}-{name}.npz"
+    if path is not None and path.exists():
+        try:
+            value = _load(path, cls)
+        except (OSError, ValueError, KeyError, TypeError):
+            value = None
+        if value is not None:
+            _MEMORY[name] = value
+            return value
+    value = compute()
+    _MEMORY[name] = value
+    if path is not None:
+        _store(path, value, text)
+    return value
+
+
+def _store(path: Path, value: Any, key_text: str) -> None:
+    arrays, scalars = {}, {}
+    for item in dataclasses.fields(value):
+        content = getattr(value, item.name)
+        if isinstance(content, np.ndarray):
+            arrays[item.name] = content
+        else:
+            scalars[item.name] = content
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    except OSError:
+        return  # an unwritable cache directory only costs a recomputation next time
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            arrays["__scalars__"] = np.array(json.dumps(scalars))
+            arrays["__key__"] = np.array(key_text)
+            np.savez(stream, **arrays)  # type: ignore[arg-type]
+        os.replace(temporary, path)
+    except OSError:
+        pass
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _load(path: Path, cls: type[T]) -> T:
+    with np.load(path, allow_pickle=False) as data:
+        scalars = json.loads(str(data["__scalars__"]))
+        arrays = {name: data[name] for name in data.files if not name.startswith("__")}
+    return cls(**scalars, **arrays)

@@ -1,0 +1,328 @@
+"""Gradient descent on the two-parameter family: literally, and to t = 1e9 steps by its interpolating flow.
+
+References (THEORY.md IDs): S6 (W^0 = diag(0, ..., 0, -sigma)), S7 (GD), S8 and C1.readout (on the
+family, full-W GD moves xi1 by -(eta/d) dL/dxi1 and xi2 by -eta dL/dxi2), C5-C8 (the lemmas checked
+along the trajectories in :mod:`properties.dynamics`).
+
+**Literal GD.** x = (xi1, xi2), x_0 = (0, sigma), x_{n+1} = x_n + eta F(x_n) with
+F = (-(1/d) dL/dxi1, -dL/dxi2) from :func:`model.exact.population` (1e-10 relative).
+
+**The long run.** The GD sequence x_n varies slowly (its increments change by a relative O(1/n) per
+step), so it is the trace at integer times of a smooth curve x(s), the flow of a vector field G with
+time-1 map x -> x + eta F(x) (backward error analysis). With E the shift and Delta = E - 1 the
+forward difference of the sequence, d/ds = log(E) = Delta - Delta^2/2 + Delta^3/3 - ..., so
+
+    G(x) = D1 - D2/2 + D3/3 - D4/4 + ...,   D_j = Delta^{j-1} of the increments eta F(x_0), eta F(x_1), ...
+
+from literal steps x = x_0 -> x_1 -> x_2 -> ... (k terms cost k gradients; no finite-difference step
+size: the differences are GD's own). The gradients at x_1, x_2, ... are taken on the quadrature grid
+of x (:func:`model.exact.population_on_grid`), so their quadrature errors cancel in the differences.
+The higher differences of such a sequence fall like j / (1 + s) (s the step count; D_{j+1} / D_j was
+measured at 0.5 to 3 / s), so the omitted terms are a small fraction of the last kept one, D_k / k,
+which serves as the (conservative) estimate of the cut: over one e-fold of time (1 + s steps) it would
+move x by (1 + s) |D_k| / k, and relative to max(|x|, (1 + s) |G|) (the size of x or of its move over
+that e-fold) this must stay below TRUNCATION in each component. The number of terms adapts between
+MIN_TERMS and MAX_TERMS (a term is added while the cut is too large, and dropped when one fewer would
+be ten times inside it: late in the run, where 1/s is tiny, three terms do). Where even MAX_TERMS do
+not suffice (fast early dynamics, large eta), literal steps are taken until they do. (A geometric
+estimate |D3|^2 / |D2| of the omitted term was tried and fails where D2 of one component crosses zero.)
+The flow is integrated in log time, u = log(1 + s) (the solution is nearly linear in u), by LSODA
+(Adams methods up to order 12, scipy) with relative tolerance ``rtol``; checkpoint values come from its
+dense output. Error: the literal-vs-flow comparison (tests: 1e3 steps, ``verify``: 1e4, benchmark:
+1e5) measures it; ``benchmarks/bench_dynamics.py`` also compares the flow at rtol and rtol / 100.
+
+Trajectories are cached in memory and on disk (:mod:`model.cache`), keyed by their parameters and by
+a fingerprint of the code they run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.integrate import solve_ivp
+
+import model.cache as cache
+import model.exact as exact
+from model.errors import CheckerError, InvalidParameter, QuadratureDidNotConverge
+
+__all__ = [
+    "DEFAULT_ETA",
+    "TRUNCATION",
+    "FlowDidNotConverge",
+    "Trajectory",
+    "checkpoints",
+    "direction",
+    "flow",
+    "literal_gd",
+    "literal_trajectory",
+    "step",
+    "trajectory",
+]
+
+#: The experiments' step size ([AW26] §5).
+DEFAULT_ETA = 0.05
+#: Terms kept of the log(1 + Delta) series (= gradients per evaluation of G): adapted in this range.
+MIN_TERMS, MAX_TERMS = 2, 6
+#: Largest accepted relative size of the last kept term of the log(1 + Delta) series (module docstring).
+TRUNCATION = 1e-10
+#: Relative tolerance of the flow integration (LSODA) by default.
+FLOW_RTOL = 1e-10
+#: Absolute tolerance of the flow integration (xi in units; the xi are O(1e-4) and up after one step).
+FLOW_ATOL = 1e-14
+#: Checkpoints per decade of t.
+PER_DECADE = 10
+#: Literal steps the flow may take before handing over, at most.
+MAX_LITERAL = 100_000
+
+
+class FlowDidNotConverge(CheckerError, ArithmeticError):
+    """The long-horizon integrator could not follow GD within its stated tolerances."""
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """(xi1, xi2), the loss and its gradient at the checkpoints t of a GD run on the family.
+
+    ``method`` is "literal" (every step taken) or "flow" (literal start, then the interpolating flow).
+    ``truncation`` is the largest relative cut of the log(1 + Delta) series met (module docstring; 0 for
+    literal runs).
+    """
+
+    N: int
+    d: int
+    sigma: float
+    eta: float
+    t: NDArray[np.int64]
+    xi1: NDArray[np.float64]
+    xi2: NDArray[np.float64]
+    loss: NDArray[np.float64]
+    grad1: NDArray[np.float64]
+    grad2: NDArray[np.float64]
+    method: str
+    gradients: int  # population evaluations spent
+    seconds: float
+    truncation: float = 0.0
+    literal_steps: int = 0
+    meta: dict[str, float] = field(default_factory=dict)
+
+    def at(self, t: int) -> tuple[float, float]:
+        """(xi1, xi2) at checkpoint t (KeyError if t is not a checkpoint)."""
+        index = np.searchsorted(self.t, t)
+        if index >= self.t.size or self.t[index] != t:
+            raise KeyError(f"t = {t} is not a checkpoint of this trajectory")
+        return float(self.xi1[index]), float(self.xi2[index])
+
+
+def _readout(grad1: float, grad2: float, d: int) -> tuple[float, float]:
+    """The GD increment per unit eta on the family: (-(1/d) dL/dxi1, -dL/dxi2) (C1.readout)."""
+    return -grad1 / d, -grad2
+
+
+def step(x: NDArray[np.float64], grad1: float, grad2: float, eta: float, d: int) -> NDArray[np.float64]:
+    """One GD step on the family from x = (xi1, xi2) given the gradient (dL/dxi1, dL/dxi2) (C1.readout)."""
+    return np.asarray(x, dtype=np.float64) + eta * np.array(_readout(grad1, grad2, d))
+
+
+def direction(xi1: float, xi2: float, N: int, d: int, *, grid: exact.Grid | None = None,
+              on_grid: bool = False) -> tuple[NDArray[np.float64], exact.Population]:
+    """F(x) = the GD increment per unit eta at (xi1, xi2), and the population result it came from."""
+    if on_grid:
+        if grid is None:
+            raise InvalidParameter("on_grid=True needs a grid")
+        result = exact.population_on_grid(xi1, xi2, N, d, grid)
+    else:
+        result = exact.population(xi1, xi2, N, d, grid=grid)
+    return np.array(_readout(result.grad_xi1, result.grad_xi2, d)), result
+
+
+def _check(N: int, d: int, sigma: float, eta: float) -> tuple[int, int, float, float]:
+    for name, size in (("N", N), ("d", d)):
+        if isinstance(size, bool) or not isinstance(size, int | np.integer):
+            raise InvalidParameter(f"{name} must be an integer, got {size!r}")
+    for name, value in (("sigma", sigma), ("eta", eta)):
+        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+            raise InvalidParameter(f"{name} must be a real number, got {value!r}")
+        if not (math.isfinite(value) and value > 0):
+            raise InvalidParameter(f"{name} must be finite and > 0, got {value!r}")
+    lo, hi = exact.DOMAIN["xi2"]
+    if not sigma <= hi:
+        raise InvalidParameter(f"sigma = {sigma!r} is above the supported xi2 range [{lo}, {hi}]")
+    for name, size, (lo, hi) in (("N", N, exact.DOMAIN["N"]), ("d", d, exact.DOMAIN["d"])):
+        if not lo <= size <= hi:
+            raise InvalidParameter(f"{name} = {size} is outside the supported range [{lo:g}, {hi:g}]")
+    return int(N), int(d), float(sigma), float(eta)
+
+
+def checkpoints(t_max: int, per_decade: int = PER_DECADE) -> NDArray[np.int64]:
+    """0 and the integers nearest to 10^(k / per_decade) up to t_max (and t_max itself)."""
+    if isinstance(t_max, bool) or not isinstance(t_max, int | np.integer) or t_max < 1:
+        raise InvalidParameter(f"t_max must be an integer >= 1, got {t_max!r}")
+    if isinstance(per_decade, bool) or not isinstance(per_decade, int) or per_decade < 1:
+        raise InvalidParameter(f"per_decade must be an integer >= 1, got {per_decade!r}")
+    grid = np.round(10.0 ** (np.arange(0, per_decade * math.log10(t_max) + 1e-9) / per_decade))
+    return np.unique(np.concatenate([[0], grid[grid <= t_max], [t_max]]).astype(np.int64))
+
+
+def literal_gd(N: int, d: int, sigma: float, eta: float = DEFAULT_ETA, *, steps: int,
+               record: NDArray[np.int64] | None = None) -> Trajectory:
+    """GD on the family, every step taken; recorded at ``record`` (default: every step 0..steps)."""
+    N, d, sigma, eta = _check(N, d, sigma, eta)
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+        raise InvalidParameter(f"steps must be an integer >= 0, got {steps!r}")
+    wanted = np.arange(steps + 1) if record is None else np.asarray(record, dtype=np.int64)
+    if wanted.size and (wanted.min() < 0 or wanted.max() > steps):
+        raise InvalidParameter(f"record must lie in [0, {steps}]")
+    keep = set(wanted.tolist())
+    start = time.perf_counter()
+    x, grid = np.array([0.0, sigma]), None
+    rows = []
+    for n in range(steps + 1):
+        _, result = direction(float(x[0]), float(x[1]), N, d, grid=grid)
+        grid = result.grid
+        if n in keep:
+            rows.append((n, x[0], x[1], result.loss, result.grad_xi1, result.grad_xi2))
+        x = step(x, result.grad_xi1, result.grad_xi2, eta, d)
+    table = np.array(rows).reshape(-1, 6)
+    return Trajectory(N, d, sigma, eta, table[:, 0].astype(np.int64), table[:, 1], table[:, 2], table[:, 3],
+                      table[:, 4], table[:, 5], "literal", steps + 1, time.perf_counter() - start)
+
+
+def _cut(differences: list[NDArray[np.float64]], j: int, s: float, scale: NDArray[np.float64]) -> float:
+    """Term j + 1 of the series, D_{j+1} / (j + 1), over one e-fold of time, relative to scale (largest component)."""
+    return float(np.max((1 + s) * np.abs(differences[j]) / (j + 1) / scale))
+
+
+class _Field:
+    """G(x), the interpolating flow's vector field (module docstring), with its evaluation count."""
+
+    def __init__(self, N: int, d: int, eta: float) -> None:
+        self.N, self.d, self.eta = N, d, eta
+        self.grid: exact.Grid | None = None
+        self.gradients = 0
+        self.truncation = 0.0
+        self.terms = MAX_TERMS
+
+    def series(self, x: NDArray[np.float64], s: float) -> tuple[NDArray[np.float64], float]:
+        """G(x) and the cut of its series at time s, relative to the size of x (module docstring).
+
+        Uses ``self.terms`` terms; adds terms (up to MAX_TERMS) while the cut is above TRUNCATION, and
+        drops one for the next call when one fewer would have been ten times inside it.
+        """
+        F, result = direction(float(x[0]), float(x[1]), self.N, self.d, grid=self.grid)
+        self.grid = result.grid
+        increments, point = [self.eta * F], x
+        self.gradients += 1
+        while True:
+            while len(increments) < self.terms:  # literal steps from x, on x's quadrature grid
+                point = point + increments[-1]
+                try:
+                    F, _ = direction(float(point[0]), float(point[1]), self.N, self.d, grid=self.grid, on_grid=True)
+                except QuadratureDidNotConverge:  # x's grid is too coarse there: refine it, start again
+                    if self.grid is not None and len(self.grid.panels) >= exact.MAX_PANELS:
+                        raise
+                    _, refined = direction(float(point[0]), float(point[1]), self.N, self.d, grid=self.grid)
+                    self.grid, self.gradients = refined.grid, self.gradients + 1
+                    return self.series(x, s)
+                increments.append(self.eta * F)
+                self.gradients += 1
+            steps = np.array(increments[: self.terms])
+            differences = [steps[0]] + [np.diff(steps, n=j, axis=0)[0] for j in range(1, self.terms)]
+            G = sum((-1) ** j * differences[j] / (j + 1) for j in range(self.terms))
+            scale = np.maximum(np.maximum(np.abs(x), (1 + s) * np.abs(G)), 1e-300)
+
+            last = _cut(differences, self.terms - 1, s, scale)
+            if last <= TRUNCATION or self.terms == MAX_TERMS:
+                break
+            self.terms += 1
+        if self.terms > MIN_TERMS and _cut(differences, self.terms - 2, s, scale) <= TRUNCATION / 10:
+            self.terms -= 1
+        return np.asarray(G, dtype=np.float64), last
+
+    def __call__(self, u: float, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        G, cut = self.series(x, math.expm1(u))
+        self.truncation = max(self.truncation, cut)
+        if cut > TRUNCATION:
+            raise FlowDidNotConverge(
+                f"the log(1 + Delta) series of GD at (xi1, xi2) = ({x[0]!r}, {x[1]!r}), N = {self.N}, d = {self.d}, "
+                f"eta = {self.eta!r} is cut at relative size {cut:.3g} > {TRUNCATION:g} with {MAX_TERMS} terms: "
+                "the flow cannot follow GD here"
+            )
+        return math.exp(u) * G  # dx/du = (1 + s) G, u = log(1 + s)
+
+
+def flow(N: int, d: int, sigma: float, eta: float = DEFAULT_ETA, *, t_max: int,
+         record: NDArray[np.int64] | None = None, rtol: float = FLOW_RTOL) -> Trajectory:
+    """GD on the family to t_max steps: literal steps until the flow can take over, then the flow."""
+    N, d, sigma, eta = _check(N, d, sigma, eta)
+    wanted = checkpoints(t_max) if record is None else np.unique(np.asarray(record, dtype=np.int64))
+    if wanted.size == 0 or wanted.min() < 0 or wanted.max() > t_max:
+        raise InvalidParameter(f"record must be nonempty and lie in [0, {t_max}]")
+    if not (isinstance(rtol, float) and 1e-13 <= rtol <= 1e-6):
+        raise InvalidParameter(f"rtol must be a float in [1e-13, 1e-6], got {rtol!r}")
+    start = time.perf_counter()
+    field_ = _Field(N, d, eta)
+    rows: dict[int, tuple[float, float]] = {}
+    # literal phase: until the series' cut at x_n is small (tested at n = 0, 1, 2, 4, 8, ...)
+    x, n, cut, keep, test = np.array([0.0, sigma]), 0, math.inf, set(wanted.tolist()), 0
+    while True:
+        if n in keep:
+            rows[n] = (float(x[0]), float(x[1]))
+        if n == t_max:
+            break
+        if n == test:
+            _, cut = field_.series(x, float(n))
+            if cut <= TRUNCATION:
+                break  # hand over at n
+            test = max(1, 2 * test)
+        if n >= MAX_LITERAL:
+            raise FlowDidNotConverge(f"GD at N = {N}, d = {d}, sigma = {sigma!r}, eta = {eta!r} is still fast after "
+                                     f"{MAX_LITERAL} literal steps (series cut {cut:.3g})")
+        _, result = direction(float(x[0]), float(x[1]), N, d, grid=field_.grid)
+        field_.grid, field_.gradients = result.grid, field_.gradients + 1
+        x = step(x, result.grad_xi1, result.grad_xi2, eta, d)
+        n += 1
+    literal = n
+    later = wanted[wanted > literal]
+    if later.size:
+        u_points = np.log1p(later.astype(np.float64))
+        solution = solve_ivp(field_, (math.log1p(literal), float(u_points[-1])), x, method="LSODA", rtol=rtol,
+                             atol=FLOW_ATOL, t_eval=u_points)
+        if solution.status != 0:
+            raise FlowDidNotConverge(f"LSODA stopped: {solution.message}")
+        for k, when in enumerate(later.tolist()):
+            rows[when] = (float(solution.y[0, k]), float(solution.y[1, k]))
+    t = np.array(sorted(rows), dtype=np.int64)
+    xi = np.array([rows[k] for k in t.tolist()])
+    values = [exact.population(float(a), float(b), N, d) for a, b in xi]
+    return Trajectory(
+        N, d, sigma, eta, t, xi[:, 0], xi[:, 1],
+        np.array([v.loss for v in values]), np.array([v.grad_xi1 for v in values]),
+        np.array([v.grad_xi2 for v in values]), "flow", field_.gradients + len(values),
+        time.perf_counter() - start, field_.truncation, literal, {"rtol": rtol},
+    )
+
+
+def trajectory(N: int, d: int, sigma: float, eta: float = DEFAULT_ETA, *, t_max: int,
+               per_decade: int = PER_DECADE) -> Trajectory:
+    """The flow trajectory at ``checkpoints(t_max, per_decade)``, computed once and cached (memory and disk)."""
+    N, d, sigma, eta = _check(N, d, sigma, eta)
+    record = checkpoints(t_max, per_decade)
+    key = {"kind": "flow", "N": N, "d": d, "sigma": sigma, "eta": eta, "t_max": int(t_max),
+           "per_decade": per_decade, "rtol": FLOW_RTOL, "truncation": TRUNCATION}
+    return cache.cached(key, lambda: flow(N, d, sigma, eta, t_max=t_max, record=record), Trajectory)
+
+
+def literal_trajectory(N: int, d: int, sigma: float, eta: float = DEFAULT_ETA, *, steps: int) -> Trajectory:
+    """Literal GD recorded at every step, computed once and cached (memory and disk)."""
+    N, d, sigma, eta = _check(N, d, sigma, eta)
+    key = {"kind": "literal", "N": N, "d": d, "sigma": sigma, "eta": eta, "steps": int(steps)}
+    return cache.cached(key, lambda: literal_gd(N, d, sigma, eta, steps=steps), Trajectory, _LITERAL_DEPENDS)
+
+
+#: What literal GD runs (the integrator's code is not part of its cache key).
+_LITERAL_DEPENDS = ("model.quadrature", "model.exact", "model.cache", *(
+    f"model.dynamics:{name}" for name in ("Trajectory", "_readout", "step", "direction", "_check", "literal_gd")))

@@ -1,0 +1,167 @@
+"""GD on the family (model.dynamics) and the trajectory cache (model.cache).
+
+The integrator is validated against literal GD here for 1e3 steps (``verify``'s S7.flow does 1e4,
+``benchmarks/bench_dynamics.py`` 1e5).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import model.cache as cache
+import model.dynamics as dynamics
+import model.exact as exact
+from model.errors import InvalidParameter, QuadratureDidNotConverge
+from properties import faults
+
+N, D, SIGMA = 16, 8, 47.0
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONENN_CACHE_DIR", str(tmp_path))
+    cache.clear_memory()
+
+
+@pytest.fixture(scope="module")
+def pair() -> tuple[dynamics.Trajectory, dynamics.Trajectory]:
+    flow = dynamics.flow(N, D, SIGMA, t_max=1000)
+    literal = dynamics.literal_gd(N, D, SIGMA, steps=1000, record=flow.t)
+    return literal, flow
+
+
+def test_flow_follows_literal_gd_for_1e3_steps(pair: tuple[dynamics.Trajectory, dynamics.Trajectory]) -> None:
+    literal, flow = pair
+    assert np.array_equal(literal.t, flow.t) and flow.t[-1] == 1000
+    for name in ("xi1", "xi2", "loss", "grad1", "grad2"):
+        a, b = getattr(literal, name), getattr(flow, name)
+        scale = np.where(a != 0, np.abs(a), 1.0)
+        assert np.max(np.abs(a - b) / scale) <= 1e-8, name
+    assert flow.literal_steps < 10 and flow.gradients < literal.gradients  # the flow did the work
+    assert 0 <= flow.truncation <= dynamics.TRUNCATION
+
+
+def test_literal_gd_is_the_recursion_of_the_read_out() -> None:
+    run = dynamics.literal_gd(4, 3, 2.0, eta=0.5, steps=3)
+    for k in range(3):
+        result = exact.population(float(run.xi1[k]), float(run.xi2[k]), 4, 3)
+        x = dynamics.step(np.array([run.xi1[k], run.xi2[k]]), result.grad_xi1, result.grad_xi2, 0.5, 3)
+        assert x[0] == run.xi1[k + 1] and x[1] == run.xi2[k + 1]
+    assert run.xi1[1] == pytest.approx(-0.5 * run.grad1[0] / 3, rel=1e-15)  # the 1/d of C1.readout
+    assert run.xi1[0] == 0.0 and run.xi2[0] == 2.0
+
+
+def test_flow_rtol_changes_little() -> None:
+    coarse = dynamics.flow(N, D, SIGMA, t_max=100_000, rtol=1e-9)
+    fine = dynamics.flow(N, D, SIGMA, t_max=100_000, rtol=1e-11)
+    assert np.max(np.abs(coarse.xi1[1:] - fine.xi1[1:]) / fine.xi1[1:]) < 1e-7
+
+
+def test_checkpoints() -> None:
+    grid = dynamics.checkpoints(1000)
+    assert grid[0] == 0 and grid[-1] == 1000 and np.all(np.diff(grid) > 0)
+    assert {1, 10, 100, 1000} <= set(grid.tolist()) and len(grid) == 29  # 1.26 and 1.58 round to 1, 2: duplicates merge
+    assert dynamics.checkpoints(7, per_decade=1).tolist() == [0, 1, 7]
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: dynamics.literal_gd(0, 8, 1.0, steps=1), "N"),
+        (lambda: dynamics.literal_gd(4, 1, 1.0, steps=1), "d"),
+        (lambda: dynamics.literal_gd(4, 3, 0.0, steps=1), "sigma"),
+        (lambda: dynamics.literal_gd(4, 3, math.nan, steps=1), "sigma"),
+        (lambda: dynamics.literal_gd(4, 3, 1.0, -0.1, steps=1), "eta"),
+        (lambda: dynamics.literal_gd(4, 3, 1.0, math.inf, steps=1), "eta"),
+        (lambda: dynamics.literal_gd(4, 3, 2e3, steps=1), "sigma"),
+        (lambda: dynamics.literal_gd(4, 3, 1.0, steps=-1), "steps"),
+        (lambda: dynamics.literal_gd(4, 3, 1.0, steps=2, record=np.array([5])), "record"),
+        (lambda: dynamics.flow(4, 3, 1.0, t_max=0), "t_max"),
+        (lambda: dynamics.flow(4, 3, 1.0, t_max=10, rtol=1e-3), "rtol"),
+        (lambda: dynamics.flow(4, 3, 1.0, t_max=10, record=np.array([11])), "record"),
+        (lambda: dynamics.checkpoints(10, per_decade=0), "per_decade"),
+        (lambda: dynamics.direction(1.0, 1.0, 4, 3, on_grid=True), "grid"),
+    ],
+)
+def test_bad_input_is_named(call: object, match: str) -> None:
+    with pytest.raises(InvalidParameter, match=match):
+        call()  # type: ignore[operator]
+
+
+def test_flow_that_cannot_follow_gd_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dynamics, "MAX_LITERAL", 3)
+    with pytest.raises(dynamics.FlowDidNotConverge, match="literal steps"):
+        dynamics.flow(4, 4, 1.0, eta=200.0, t_max=100)
+
+
+def test_trajectory_cache_round_trip(tmp_path: object) -> None:
+    first = dynamics.trajectory(4, 3, 2.0, t_max=100)
+    files = list(cache.cache_dir().glob("trajectory-*.npz"))  # type: ignore[union-attr]
+    assert len(files) == 1
+    cache.clear_memory()
+    second = dynamics.trajectory(4, 3, 2.0, t_max=100)
+    assert second is not first and second.seconds == first.seconds  # read back, not recomputed
+    assert np.array_equal(first.xi1, second.xi1) and second.meta == first.meta and second.method == "flow"
+
+
+def test_corrupt_cache_entry_is_recomputed() -> None:
+    first = dynamics.trajectory(4, 3, 2.0, t_max=50)
+    (path,) = cache.cache_dir().glob("trajectory-*.npz")  # type: ignore[union-attr]
+    path.write_bytes(b"not an npz")
+    cache.clear_memory()
+    again = dynamics.trajectory(4, 3, 2.0, t_max=50)
+    assert np.array_equal(first.xi2, again.xi2)
+
+
+def test_cache_off_and_unwritable(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    monkeypatch.setenv("ONENN_CACHE_DIR", "off")
+    assert cache.cache_dir() is None
+    dynamics.trajectory(4, 3, 2.0, t_max=20)
+    blocked = tmp_path / "file"  # type: ignore[operator]
+    blocked.write_text("x")
+    monkeypatch.setenv("ONENN_CACHE_DIR", str(blocked / "sub"))  # a directory below a file cannot exist
+    cache.clear_memory()
+    assert dynamics.trajectory(4, 3, 2.0, t_max=20).t[-1] == 20
+
+
+def test_fingerprint_follows_planted_faults() -> None:
+    before = cache.fingerprint()
+    literal = cache.fingerprint(dynamics._LITERAL_DEPENDS)
+    with faults.get("integrator_without_error_control").applied():
+        assert cache.fingerprint() != before
+        assert cache.fingerprint(dynamics._LITERAL_DEPENDS) == literal  # literal GD does not run the integrator
+    with faults.get("readout_without_1_over_d").applied():
+        assert cache.fingerprint(dynamics._LITERAL_DEPENDS) != literal
+    assert cache.fingerprint() == before
+
+
+def test_grid_reuse_and_fixed_grid() -> None:
+    cold = exact.population(20.0, 25.0, 16, 8)
+    warm = exact.population(20.001, 25.0, 16, 8, grid=cold.grid)
+    fresh = exact.population(20.001, 25.0, 16, 8)
+    assert warm.loss == pytest.approx(fresh.loss, rel=1e-10)
+    assert warm.grad_xi1 == pytest.approx(fresh.grad_xi1, rel=1e-10)
+    fixed = exact.population_on_grid(20.001, 25.0, 16, 8, cold.grid)
+    assert fixed.grid.panels is cold.grid.panels and fixed.loss == pytest.approx(fresh.loss, rel=1e-10)
+    coarse = exact.Grid(np.array([[0.0, math.pi]]), 0, 0)
+    with pytest.raises(QuadratureDidNotConverge, match="on the given grid"):
+        exact.population_on_grid(20.0, 25.0, 16, 8, coarse)
+    assert exact.population(20.0, 25.0, 16, 8, grid=coarse).loss == pytest.approx(cold.loss, rel=1e-10)
+
+
+@pytest.mark.parametrize(
+    "grid",
+    [
+        "panels",
+        exact.Grid(np.array([[0.0, 1.0]]), 0, 0),  # does not tile [0, pi]
+        exact.Grid(np.array([[1.0, 0.0], [0.0, math.pi]]), 0, 0),
+        exact.Grid(np.array([[0.0, math.pi]]), 9, 0),
+        exact.Grid(np.zeros((0, 2)), 0, 0),
+    ],
+)
+def test_bad_grid_is_named(grid: object) -> None:
+    with pytest.raises(InvalidParameter, match="grid"):
+        exact.population(1.0, 1.0, 4, 3, grid=grid)  # type: ignore[arg-type]
