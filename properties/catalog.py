@@ -18,6 +18,7 @@ CLAIM_MODULES = (
     "properties.population",
     "properties.landscape",
     "properties.geometry",
+    "properties.dynamics",
 )
 
 

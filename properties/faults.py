@@ -294,3 +294,63 @@ def _gap_density_exponent(t: Any, d: int) -> Any:
     t = np.clip(t, -1.0, 1.0)
     with np.errstate(divide="ignore"):
         return np.exp(log_normaliser(d) + (d - 2) / 2 * np.log1p(-t * t))
+
+
+# --- dynamics (issue 5) -----------------------------------------------------------------------------
+
+
+@_fault("readout_without_1_over_d", patches="model.dynamics._readout", targets=("C1.dynamic",))
+def _readout_without_d(grad1: float, grad2: float, d: int) -> tuple[float, float]:
+    """GD read-out on the family without the 1/d of the x-block: xi1 moves by -eta dL/dxi1 ([AW26] Lemma 6's form)."""
+    return -grad1, -grad2
+
+
+@_fault("integrator_without_error_control", patches="model.dynamics:_Field.series", targets=("S7.flow",))
+def _plain_flow(self: Any, x: Any, s: float) -> tuple[Any, float]:
+    """The integrator follows the gradient flow dx/ds = eta F (no log(1 + Delta) terms) and reports no cut."""
+    import model.dynamics as dynamics
+
+    F, result = dynamics.direction(float(x[0]), float(x[1]), self.N, self.d, grid=self.grid)
+    self.grid = result.grid
+    self.gradients += 1
+    return self.eta * F, 0.0
+
+
+@_fault("gradient_xi1_negative_part_dropped", patches="model.exact._gradient", targets=("C1.stat",))
+def _xi1_part_dropped(values: dict[str, float]) -> tuple[float, float]:
+    """dL/dxi1 keeps only its nonnegative part (the sum over neighbours, the term with (t - tau_j), is dropped)."""
+    return values["g1_pos"], -values["eq14"]
+
+
+@_fault("lemma9_second_term_dropped", patches="properties.dynamics.lemma9_rhs", targets=("C5.L9",))
+def _lemma9_dropped(xi1: float, xi2: float, N: int, d: int) -> float:
+    """Lemma 9's bound without its negative e^{2 (xi1 - xi2)} term."""
+    return 2 * N / d * math.exp(-4 * xi1 / (N + 1) ** 2)
+
+
+@_fault("lemma11_denominator_dropped", patches="properties.dynamics.lemma11_rhs", targets=("C5.L11", "C5.along"))
+def _lemma11_denominator(xi1: float, xi2: float, N: int, d: int) -> float:
+    """Lemma 11's bound without its (N+1)^3 e denominator."""
+    import properties.dynamics as dynamics_claims
+
+    return math.exp(2 * dynamics_claims.a_nd(N, d) * xi1 - 2 * xi2)
+
+
+@_fault("ratio_limit_inverted", patches="properties.dynamics.ratio_limit", targets=("C6",))
+def _ratio_inverted() -> float:
+    """Lemma 12's ratio written upside down: 15/7 instead of 7/15."""
+    return 15 / 7
+
+
+@_fault("log_base_10", patches="properties.dynamics.log_t", targets=("C7", "C8.growth"))
+def _log_base_10(t: Any) -> Any:
+    """log t taken in base 10 (the rates are in ln t)."""
+    import numpy as np
+
+    return np.log10(np.asarray(t, dtype=np.float64))
+
+
+@_fault("xi2_steps_reversed", patches="properties.dynamics.xi2_steps", targets=("C8.xi2",))
+def _xi2_reversed(xi2: Any) -> Any:
+    """The changes of xi2 taken earlier minus later."""
+    return xi2[:-1] - xi2[1:]

@@ -1,7 +1,9 @@
 """Plots of the report: pure renderers of plot data that claims attach to their evidence.
 
-A claim attaches ``{"kind": "landscape", "x": [...], "y": [...], "z": [[...]], ...}`` under the
-evidence key ``plot`` (:func:`properties.registry.attach`); :func:`write_plots` draws each into
+A claim attaches ``{"kind": "landscape", "x": [...], "y": [...], "z": [[...]], ...}`` (a contour plot)
+or ``{"kind": "trajectories", "series": {run: {"log10_t": [...], "xi1": [...], ...}}}`` (four panels of
+GD runs against log10 t) under the evidence key ``plot`` (:func:`properties.registry.attach`);
+:func:`write_plots` draws each into
 ``<claim ID>.png`` beside the report, and the Markdown report embeds it. matplotlib is imported
 lazily with the Agg backend (no display needed).
 """
@@ -32,7 +34,27 @@ def _landscape(axes: Any, plot: dict[str, Any]) -> Any:
     return mesh
 
 
+def _trajectories(figure: Any, plot: dict[str, Any]) -> None:
+    """Four panels against log10 t: xi1, xi2, xi1/xi2 (with its reference line) and L log t, one line per run."""
+    panels = figure.subplots(2, 2, sharex=True)
+    names = (("xi1", "xi1"), ("xi2", "xi2"), ("ratio", "xi1 / xi2"), ("loss_log_t", "L log t"))
+    for axes, (key, label) in zip(panels.flat, names, strict=True):
+        for run, series in plot["series"].items():
+            axes.plot(series["log10_t"], series[key], label=run, linewidth=1.2)
+        reference = plot.get("reference", {}).get(key)
+        if reference is not None:
+            axes.axhline(reference, color="black", linestyle="--", linewidth=0.8, label=f"{reference:.4g}")
+        axes.set_ylabel(label)
+        axes.grid(alpha=0.3)
+    for axes in panels[1]:
+        axes.set_xlabel("log10 t")
+    panels[0, 0].legend(fontsize=7)
+    panels[1, 0].legend(fontsize=7)
+
+
 _KINDS = {"landscape": _landscape}
+#: Kinds that draw a whole figure (several panels, no colour bar).
+_FIGURES = {"trajectories": _trajectories}
 
 
 def write_plots(report: dict[str, Any], directory: Path) -> dict[str, str]:
@@ -47,12 +69,17 @@ def write_plots(report: dict[str, Any], directory: Path) -> dict[str, str]:
 
     written = {}
     for claim_id, plot in plots.items():
-        draw = _KINDS.get(plot.get("kind", ""))
-        if draw is None:
+        kind = plot.get("kind", "")
+        if kind in _FIGURES:
+            figure = plt.figure(figsize=(8.0, 6.0))
+            _FIGURES[kind](figure, plot)
+            figure.suptitle(plot.get("title", claim_id), fontsize=10)
+        elif kind in _KINDS:
+            figure, axes = plt.subplots(figsize=(5.5, 4.2))
+            figure.colorbar(_KINDS[kind](axes, plot), ax=axes)
+            axes.set_title(plot.get("title", claim_id), fontsize=10)
+        else:
             continue
-        figure, axes = plt.subplots(figsize=(5.5, 4.2))
-        figure.colorbar(draw(axes, plot), ax=axes)
-        axes.set_title(plot.get("title", claim_id), fontsize=10)
         figure.tight_layout()
         target = directory / plot_file(claim_id)
         handle, temporary = tempfile.mkstemp(dir=directory, suffix=".png.tmp")

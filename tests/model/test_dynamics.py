@@ -55,8 +55,8 @@ def test_literal_gd_is_the_recursion_of_the_read_out() -> None:
 
 
 def test_flow_rtol_changes_little() -> None:
-    coarse = dynamics.flow(N, D, SIGMA, t_max=100_000, rtol=1e-9)
-    fine = dynamics.flow(N, D, SIGMA, t_max=100_000, rtol=1e-11)
+    coarse = dynamics.flow(N, D, SIGMA, t_max=10_000, rtol=1e-9)
+    fine = dynamics.flow(N, D, SIGMA, t_max=10_000, rtol=1e-11)
     assert np.max(np.abs(coarse.xi1[1:] - fine.xi1[1:]) / fine.xi1[1:]) < 1e-7
 
 
@@ -98,21 +98,21 @@ def test_flow_that_cannot_follow_gd_raises(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_trajectory_cache_round_trip(tmp_path: object) -> None:
-    first = dynamics.trajectory(4, 3, 2.0, t_max=100)
+    first = dynamics.trajectory(4, 3, 2.0, t_max=20)
     files = list(cache.cache_dir().glob("trajectory-*.npz"))  # type: ignore[union-attr]
     assert len(files) == 1
     cache.clear_memory()
-    second = dynamics.trajectory(4, 3, 2.0, t_max=100)
+    second = dynamics.trajectory(4, 3, 2.0, t_max=20)
     assert second is not first and second.seconds == first.seconds  # read back, not recomputed
     assert np.array_equal(first.xi1, second.xi1) and second.meta == first.meta and second.method == "flow"
 
 
 def test_corrupt_cache_entry_is_recomputed() -> None:
-    first = dynamics.trajectory(4, 3, 2.0, t_max=50)
+    first = dynamics.trajectory(4, 3, 2.0, t_max=10)
     (path,) = cache.cache_dir().glob("trajectory-*.npz")  # type: ignore[union-attr]
     path.write_bytes(b"not an npz")
     cache.clear_memory()
-    again = dynamics.trajectory(4, 3, 2.0, t_max=50)
+    again = dynamics.trajectory(4, 3, 2.0, t_max=10)
     assert np.array_equal(first.xi2, again.xi2)
 
 
