@@ -18,15 +18,17 @@ import dataclasses
 import hashlib
 import importlib
 import json
-import marshal
 import os
+import platform
 import tempfile
 import types
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+import scipy
 
 __all__ = ["FINGERPRINTED", "cache_dir", "cached", "clear_memory", "fingerprint"]
 
@@ -34,11 +36,21 @@ __all__ = ["FINGERPRINTED", "cache_dir", "cached", "clear_memory", "fingerprint"
 FINGERPRINTED = ("model.quadrature", "model.exact", "model.dynamics", "model.cache")
 
 T = TypeVar("T")
+#: The numerical stack the results depend on, part of every key (a new numpy or scipy recomputes).
+_VERSIONS = {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__}
 _MEMORY: dict[str, Any] = {}
 
 
 def _code_bytes(code: types.CodeType) -> bytes:
-    return marshal.dumps(code)
+    """The bytecode, names and constants of ``code`` (nested code objects included), stable across processes.
+
+    Not ``marshal.dumps``: its output depends on reference counts (FLAG_REF), so it can differ between
+    two processes running the same code.
+    """
+    parts = [code.co_code, repr(code.co_names).encode(), repr(code.co_varnames).encode()]
+    for constant in code.co_consts:
+        parts.append(_code_bytes(constant) if isinstance(constant, types.CodeType) else repr(constant).encode())
+    return b"\x00".join(parts)
 
 
 def fingerprint(depends: tuple[str, ...] = FINGERPRINTED) -> str:
@@ -53,7 +65,7 @@ def fingerprint(depends: tuple[str, ...] = FINGERPRINTED) -> str:
         module = importlib.import_module(module_name)
         items = [(attribute, getattr(module, attribute))] if attribute else sorted(vars(module).items())
         for label, value in items:
-            if not label.startswith("__"):
+            if not label.startswith("__") and value is not _MEMORY:  # the cache's own contents are not code
                 digest.update(module_name.encode() + label.encode())
                 _digest_value(digest, value, module_name)
     return digest.hexdigest()
@@ -61,16 +73,18 @@ def fingerprint(depends: tuple[str, ...] = FINGERPRINTED) -> str:
 
 def _digest_value(digest: Any, value: Any, module_name: str) -> None:
     if isinstance(value, types.FunctionType):
+        digest.update(f"{value.__module__}.{value.__qualname__}".encode())  # a patched-in function differs here
         digest.update(_code_bytes(value.__code__))
-        digest.update(repr(value.__defaults__).encode())
+        if value.__module__ == module_name:  # our own defaults; a library's may hold sentinels with addresses
+            digest.update(repr((value.__defaults__, value.__kwdefaults__)).encode())
     elif isinstance(value, type) and value.__module__ == module_name:
         for member, item in sorted(vars(value).items()):
             inner = getattr(item, "__func__", item)
             inner = getattr(inner, "func", inner)  # cached_property
             if isinstance(inner, types.FunctionType):
                 digest.update(member.encode() + _code_bytes(inner.__code__))
-    elif isinstance(value, bool | int | float | str | tuple):
-        digest.update(repr(value).encode())
+    elif isinstance(value, bool | int | float | str | tuple | dict | list | frozenset):
+        digest.update(repr(value).encode())  # constants (DOMAIN, tolerances); reprs of plain data are stable
     elif isinstance(value, np.ndarray):
         digest.update(value.tobytes())
     elif callable(value) and not isinstance(value, type | types.ModuleType | types.BuiltinFunctionType):
@@ -96,7 +110,7 @@ def cached(key: dict[str, Any], compute: Callable[[], T], cls: type[T],
 
     ``depends``: the code the result depends on (see :func:`fingerprint`), part of the key.
     """
-    text = json.dumps({"key": key, "code": fingerprint(depends)}, sort_keys=True)
+    text = json.dumps({"key": key, "code": fingerprint(depends), "versions": _VERSIONS}, sort_keys=True)
     name = hashlib.sha256(text.encode()).hexdigest()[:32]
     if name in _MEMORY:
         return _MEMORY[name]
@@ -105,8 +119,8 @@ def cached(key: dict[str, Any], compute: Callable[[], T], cls: type[T],
     if path is not None and path.exists():
         try:
             value = _load(path, cls)
-        except (OSError, ValueError, KeyError, TypeError):
-            value = None
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+            value = None  # a truncated or foreign file: recompute
         if value is not None:
             _MEMORY[name] = value
             return value

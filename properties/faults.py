@@ -342,7 +342,7 @@ def _ratio_inverted() -> float:
     return 15 / 7
 
 
-@_fault("log_base_10", patches="properties.dynamics.log_t", targets=("C7", "C8.growth"))
+@_fault("log_base_10", patches="properties.dynamics.log_t", targets=("C7", "C8.growth", "C7.term2"))
 def _log_base_10(t: Any) -> Any:
     """log t taken in base 10 (the rates are in ln t)."""
     import numpy as np
@@ -354,3 +354,30 @@ def _log_base_10(t: Any) -> Any:
 def _xi2_reversed(xi2: Any) -> Any:
     """The changes of xi2 taken earlier minus later."""
     return xi2[:-1] - xi2[1:]
+
+
+@_fault("lemma8_step_divided_by_d", patches="properties.dynamics.lemma8_lhs", targets=("C5.L8",))
+def _lemma8_by_d(grad1: Any, grad2: Any) -> Any:
+    """Lemma 8's left side with the xi1 step divided by d once more (Delta mistaken for the raw step)."""
+    return -grad1 / 8 - 2 * grad2
+
+
+@_fault("lemma10_term_sign", patches="properties.dynamics.lemma10_rhs", targets=("C5.L10",))
+def _lemma10_sign(xi1: Any, xi2: Any, N: int, constant: float) -> Any:
+    """Lemma 10's bound with + 2 e^{2 xi1 - 2 xi2} for - 2 e^{2 xi1 - 2 xi2}."""
+    import numpy as np
+
+    with np.errstate(over="ignore"):
+        return (1 - 1 / (2 * N)) * constant * np.exp(-6 * xi1) + 2 * np.exp(2 * xi1 - 2 * xi2)
+
+
+@_fault("xi1_step_sign", patches="properties.dynamics.xi1_steps", targets=("C8.xi1",))
+def _xi1_step_sign(grad1: Any) -> Any:
+    """The xi1 step read as +dL/dxi1 (gradient ascent)."""
+    return grad1
+
+
+@_fault("lemma13_upper_exponent_sign", patches="properties.dynamics.lemma13_log_bounds", targets=("C8.steps",))
+def _lemma13_upper_sign(xi2: Any, N: int, eta: float) -> tuple[Any, Any]:
+    """Lemma 13's upper bound eta e^{+xi2/15} for eta e^{-xi2/15}."""
+    return math.log(eta) - 2 * xi2 - 3 * math.log(N + 1) - 1, math.log(eta) + xi2 / 15

@@ -7,6 +7,8 @@ The integrator is validated against literal GD here for 1e3 steps (``verify``'s 
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -17,7 +19,7 @@ import model.exact as exact
 from model.errors import InvalidParameter, QuadratureDidNotConverge
 from properties import faults
 
-N, D, SIGMA = 16, 8, 47.0
+N, D, SIGMA = 16, 8, 3.0
 
 
 @pytest.fixture(autouse=True)
@@ -54,9 +56,35 @@ def test_literal_gd_is_the_recursion_of_the_read_out() -> None:
     assert run.xi1[0] == 0.0 and run.xi2[0] == 2.0
 
 
+def _gap(a: dynamics.Trajectory, b: dynamics.Trajectory) -> float:
+    return max(float(np.max(np.abs(getattr(a, k) - getattr(b, k)) / np.maximum(np.abs(getattr(b, k)), 1e-300)))
+               for k in ("xi1", "xi2", "loss"))
+
+
+def test_large_eta_takes_literal_steps_then_the_flow() -> None:
+    flow = dynamics.flow(4, 4, 3.0, eta=5.0, t_max=600)
+    literal = dynamics.literal_gd(4, 4, 3.0, eta=5.0, steps=600, record=flow.t)
+    assert 0 < flow.literal_steps < 600 and _gap(flow, literal) <= 1e-8
+
+
+def test_flow_gives_way_to_literal_steps_and_resumes(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls, original = [0], dynamics._Field.__call__
+
+    def once(self: object, u: float, x: np.ndarray) -> np.ndarray:
+        calls[0] += 1
+        if calls[0] == 40:  # one refusal in mid-run, as a cut above TRUNCATION would give
+            raise dynamics.FlowDidNotConverge("planted")
+        return original(self, u, x)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dynamics._Field, "__call__", once)
+    flow = dynamics.flow(4, 4, 3.0, t_max=1000)
+    literal = dynamics.literal_gd(4, 4, 3.0, steps=1000, record=flow.t)
+    assert flow.meta["fallbacks"] == 1 and flow.literal_steps > 0 and _gap(flow, literal) <= 1e-8
+
+
 def test_flow_rtol_changes_little() -> None:
-    coarse = dynamics.flow(N, D, SIGMA, t_max=10_000, rtol=1e-9)
-    fine = dynamics.flow(N, D, SIGMA, t_max=10_000, rtol=1e-11)
+    coarse = dynamics.flow(4, 4, SIGMA, t_max=10_000, rtol=1e-9)
+    fine = dynamics.flow(4, 4, SIGMA, t_max=10_000, rtol=1e-11)
     assert np.max(np.abs(coarse.xi1[1:] - fine.xi1[1:]) / fine.xi1[1:]) < 1e-7
 
 
@@ -82,6 +110,9 @@ def test_checkpoints() -> None:
         (lambda: dynamics.flow(4, 3, 1.0, t_max=0), "t_max"),
         (lambda: dynamics.flow(4, 3, 1.0, t_max=10, rtol=1e-3), "rtol"),
         (lambda: dynamics.flow(4, 3, 1.0, t_max=10, record=np.array([11])), "record"),
+        (lambda: dynamics.flow(4, 3, 1.0, t_max=10, record=np.array([0.7])), "record"),
+        (lambda: dynamics.flow(4, 3, 1.0, t_max=2.5, record=np.array([1])), "t_max"),  # type: ignore[arg-type]
+        (lambda: dynamics.literal_gd(4, 3, 1.0, steps=3, record=np.array([[1]])), "record"),
         (lambda: dynamics.checkpoints(10, per_decade=0), "per_decade"),
         (lambda: dynamics.direction(1.0, 1.0, 4, 3, on_grid=True), "grid"),
     ],
@@ -93,7 +124,7 @@ def test_bad_input_is_named(call: object, match: str) -> None:
 
 def test_flow_that_cannot_follow_gd_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dynamics, "MAX_LITERAL", 3)
-    with pytest.raises(dynamics.FlowDidNotConverge, match="literal steps"):
+    with pytest.raises(dynamics.FlowDidNotConverge, match="literal steps"):  # still too fast after 3 steps
         dynamics.flow(4, 4, 1.0, eta=200.0, t_max=100)
 
 
@@ -114,6 +145,32 @@ def test_corrupt_cache_entry_is_recomputed() -> None:
     cache.clear_memory()
     again = dynamics.trajectory(4, 3, 2.0, t_max=10)
     assert np.array_equal(first.xi2, again.xi2)
+
+
+def test_truncated_cache_entry_is_recomputed() -> None:
+    first = dynamics.trajectory(4, 3, 2.0, t_max=10)
+    (path,) = cache.cache_dir().glob("trajectory-*.npz")  # type: ignore[union-attr]
+    path.write_bytes(path.read_bytes()[:100])  # a zip cut short: BadZipFile, not a crash
+    cache.clear_memory()
+    assert np.array_equal(dynamics.trajectory(4, 3, 2.0, t_max=10).xi1, first.xi1)
+
+
+def test_fingerprint_is_the_same_in_a_new_process() -> None:
+    # a key that changed between processes would silently recompute every cached trajectory (seen once: a
+    # library default's repr carried a memory address)
+    code = "from model import cache; import model.dynamics; print(cache.fingerprint())"
+    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+               for _ in range(2)}
+    assert outputs == {cache.fingerprint()}
+
+
+def test_fingerprint_sees_defaults_and_constants(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = cache.fingerprint()
+    monkeypatch.setitem(exact.DOMAIN, "N", (1, 2048))
+    assert cache.fingerprint() != before
+    monkeypatch.undo()
+    monkeypatch.setattr(dynamics.flow, "__kwdefaults__", {**dynamics.flow.__kwdefaults__, "rtol": 1e-9})
+    assert cache.fingerprint() != before
 
 
 def test_cache_off_and_unwritable(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
