@@ -48,9 +48,19 @@ def _code_bytes(code: types.CodeType) -> bytes:
     two processes running the same code.
     """
     parts = [code.co_code, repr(code.co_names).encode(), repr(code.co_varnames).encode()]
-    for constant in code.co_consts:
-        parts.append(_code_bytes(constant) if isinstance(constant, types.CodeType) else repr(constant).encode())
+    parts += [_constant_bytes(constant) for constant in code.co_consts]
     return b"\x00".join(parts)
+
+
+def _constant_bytes(constant: object) -> bytes:
+    """A code constant, in a form independent of the hash seed (a frozenset's repr order is not)."""
+    if isinstance(constant, types.CodeType):
+        return _code_bytes(constant)
+    if isinstance(constant, frozenset):
+        return b"frozenset(" + b",".join(sorted(_constant_bytes(item) for item in constant)) + b")"
+    if isinstance(constant, tuple):
+        return b"(" + b",".join(_constant_bytes(item) for item in constant) + b")"
+    return repr(constant).encode()
 
 
 def fingerprint(depends: tuple[str, ...] = FINGERPRINTED) -> str:
@@ -77,12 +87,18 @@ def _digest_value(digest: Any, value: Any, module_name: str) -> None:
         digest.update(_code_bytes(value.__code__))
         if value.__module__ == module_name:  # our own defaults; a library's may hold sentinels with addresses
             digest.update(repr((value.__defaults__, value.__kwdefaults__)).encode())
-    elif isinstance(value, type) and value.__module__ == module_name:
+    elif isinstance(value, type):
+        digest.update(f"{value.__module__}.{value.__qualname__}".encode())  # a class swapped in differs here
+        if value.__module__ != module_name:
+            return
         for member, item in sorted(vars(value).items()):
             inner = getattr(item, "__func__", item)
             inner = getattr(inner, "func", inner)  # cached_property
             if isinstance(inner, types.FunctionType):
-                digest.update(member.encode() + _code_bytes(inner.__code__))
+                digest.update(member.encode() + f"{inner.__module__}.{inner.__qualname__}".encode())
+                digest.update(_code_bytes(inner.__code__))
+            elif callable(inner):  # a member replaced by another callable (a functools.partial, ...)
+                digest.update(member.encode() + type(inner).__qualname__.encode())
     elif isinstance(value, bool | int | float | str | tuple | dict | list | frozenset):
         digest.update(repr(value).encode())  # constants (DOMAIN, tolerances); reprs of plain data are stable
     elif isinstance(value, np.ndarray):

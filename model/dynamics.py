@@ -243,13 +243,13 @@ class _Field:
 
     def __call__(self, u: float, x: NDArray[np.float64]) -> NDArray[np.float64]:
         G, cut = self.series(x, math.expm1(u))
-        self.truncation = max(self.truncation, cut)
         if cut > TRUNCATION:
             raise FlowDidNotConverge(
                 f"the log(1 + Delta) series of GD at (xi1, xi2) = ({x[0]!r}, {x[1]!r}), N = {self.N}, d = {self.d}, "
                 f"eta = {self.eta!r} is cut at relative size {cut:.3g} > {TRUNCATION:g} with {MAX_TERMS} terms: "
                 "the flow cannot follow GD here"
             )
+        self.truncation = max(self.truncation, cut)  # only cuts the flow went on with
         return math.exp(u) * G  # dx/du = (1 + s) G, u = log(1 + s)
 
 
@@ -317,7 +317,7 @@ def flow(N: int, d: int, sigma: float, eta: float = DEFAULT_ETA, *, t_max: int,
             raise FlowDidNotConverge(f"the flow gave way to literal GD {MAX_FALLBACKS} times (N = {N}, d = {d}, "
                                      f"sigma = {sigma!r}, eta = {eta!r}); last at step {resumed[0]}")
         n, x = resumed
-        wait = max(8, n // 4)  # literal progress before the next hand-over
+        wait = min(max(8, n // 4), 1000)  # literal progress before the next hand-over
     t = np.array(sorted(rows), dtype=np.int64)
     xi = np.array([rows[k] for k in t.tolist()])
     values = [exact.population(float(a), float(b), N, d) for a, b in xi]
@@ -334,19 +334,24 @@ def _follow(field_: _Field, n: int, x: NDArray[np.float64], t_max: int, wanted: 
     """The flow from step n to t_max, filling ``rows``; None when done, else (step, x) to go on literally from."""
     pending = [int(w) for w in wanted if w > n]
     solver = LSODA(field_, math.log1p(n), x, math.log1p(t_max), rtol=rtol, atol=FLOW_ATOL)
-    dense = None
+    accepted: list[tuple[float, float, object]] = []  # (u start, u end, dense output) of the accepted steps
     while solver.status == "running":
+        before = solver.t
         try:
             message = solver.step()
         except FlowDidNotConverge:
-            # resume literally from the last integer step the accepted part of the flow reached
+            # resume literally from the last integer step the accepted part of the flow reached, evaluated in
+            # the accepted step that contains it (no extrapolation)
             reached = min(t_max, math.floor(math.expm1(solver.t) + 1e-9))
-            if dense is None or reached <= n:
-                return n, x
-            return reached, np.asarray(dense(math.log1p(reached)), dtype=np.float64)
+            u = math.log1p(reached)
+            for lo, hi, piece in reversed(accepted):
+                if reached > n and lo <= u <= hi:
+                    return reached, np.asarray(piece(u), dtype=np.float64)  # type: ignore[operator]
+            return n, x
         if solver.status == "failed":
             raise FlowDidNotConverge(f"LSODA stopped: {message}")
         dense = solver.dense_output()
+        accepted = [*accepted[-7:], (before, solver.t, dense)]
         while pending and math.log1p(pending[0]) <= solver.t + 1e-12:
             when = pending.pop(0)
             value = solver.y if when == t_max else dense(math.log1p(when))
@@ -373,4 +378,5 @@ def literal_trajectory(N: int, d: int, sigma: float, eta: float = DEFAULT_ETA, *
 
 #: What literal GD runs (the integrator's code is not part of its cache key).
 _LITERAL_DEPENDS = ("model.quadrature", "model.exact", "model.cache", *(
-    f"model.dynamics:{name}" for name in ("Trajectory", "_readout", "step", "direction", "_check", "literal_gd")))
+    f"model.dynamics:{name}" for name in ("Trajectory", "_readout", "step", "direction", "_check", "_integer",
+                                          "_record", "literal_gd")))
