@@ -33,7 +33,7 @@ import scipy
 __all__ = ["FINGERPRINTED", "cache_dir", "cached", "clear_memory", "fingerprint"]
 
 #: The modules whose code the cached results depend on.
-FINGERPRINTED = ("model.quadrature", "model.exact", "model.dynamics", "model.cache")
+FINGERPRINTED = ("model.quadrature", "model.checks", "model.exact", "model.dynamics", "model.cache")
 
 T = TypeVar("T")
 #: The numerical stack the results depend on, part of every key (a new numpy or scipy recomputes).

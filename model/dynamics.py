@@ -51,6 +51,7 @@ from numpy.typing import NDArray
 from scipy.integrate import LSODA
 
 import model.cache as cache
+import model.checks as checks
 import model.exact as exact
 from model.errors import CheckerError, InvalidParameter, QuadratureDidNotConverge
 
@@ -146,13 +147,10 @@ def direction(xi1: float, xi2: float, N: int, d: int, *, grid: exact.Grid | None
 
 def _check(N: int, d: int, sigma: float, eta: float) -> tuple[int, int, float, float]:
     for name, size in (("N", N), ("d", d)):
-        if isinstance(size, bool) or not isinstance(size, int | np.integer):
-            raise InvalidParameter(f"{name} must be an integer, got {size!r}")
+        checks.require_integer(name, size)
     for name, value in (("sigma", sigma), ("eta", eta)):
-        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-            raise InvalidParameter(f"{name} must be a real number, got {value!r}")
-        if not (math.isfinite(value) and value > 0):
-            raise InvalidParameter(f"{name} must be finite and > 0, got {value!r}")
+        if not (math.isfinite(checks.require_real(name, value)) and value > 0):
+            raise InvalidParameter(f"{name} must be > 0, got {value!r}")
     lo, hi = exact.DOMAIN["xi2"]
     if not sigma <= hi:
         raise InvalidParameter(f"sigma = {sigma!r} is above the supported xi2 range [{lo}, {hi}]")
@@ -254,9 +252,7 @@ class _Field:
 
 
 def _integer(name: str, value: object, lowest: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lowest:
-        raise InvalidParameter(f"{name} must be an integer >= {lowest}, got {value!r}")
-    return int(value)
+    return checks.require_integer(name, value, lowest)
 
 
 def _record(record: object, last: int) -> NDArray[np.int64]:
@@ -377,6 +373,6 @@ def literal_trajectory(N: int, d: int, sigma: float, eta: float = DEFAULT_ETA, *
 
 
 #: What literal GD runs (the integrator's code is not part of its cache key).
-_LITERAL_DEPENDS = ("model.quadrature", "model.exact", "model.cache", *(
+_LITERAL_DEPENDS = ("model.quadrature", "model.checks", "model.exact", "model.cache", *(
     f"model.dynamics:{name}" for name in ("Trajectory", "_readout", "step", "direction", "_check", "_integer",
                                           "_record", "literal_gd")))

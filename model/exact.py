@@ -45,7 +45,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
-from model.errors import InvalidParameter, NonFiniteValue, OutOfDomain, QuadratureDidNotConverge
+import model.checks as checks
+from model.errors import InvalidParameter, OutOfDomain, QuadratureDidNotConverge
 from model.quadrature import kronrod_error, panel_nodes, trapezoid_error
 
 __all__ = [
@@ -121,13 +122,9 @@ class Population(NamedTuple):
 
 def _check(xi1: float, xi2: float, N: int, d: int) -> tuple[float, float, int, int]:
     for name, size in (("N", N), ("d", d)):
-        if isinstance(size, bool) or not isinstance(size, int | np.integer):
-            raise InvalidParameter(f"{name} must be an integer, got {size!r}")
+        checks.require_integer(name, size)
     for name, real in (("xi1", xi1), ("xi2", xi2)):
-        if isinstance(real, bool) or not isinstance(real, int | float | np.integer | np.floating):
-            raise InvalidParameter(f"{name} must be a real number, got {real!r}")
-        if not math.isfinite(real):
-            raise NonFiniteValue(f"{name} must be finite, got {real!r}")
+        checks.require_real(name, real)
     values: dict[str, float] = {"N": N, "d": d, "xi1": xi1, "xi2": xi2}
     for name, value in values.items():
         lo, hi = DOMAIN[name]
