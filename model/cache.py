@@ -9,11 +9,15 @@ is never served for a correct one (and vice versa).
 
 The directory is ``$ONENN_CACHE_DIR`` if set, else ``~/.cache/onenn-verify``; ``ONENN_CACHE_DIR=off``
 turns the disk cache off. Entries are .npz files written atomically (a temporary file, then
-``os.replace``), read with ``allow_pickle=False``; an unreadable entry is recomputed.
+``os.replace``), read with ``allow_pickle=False``; an unreadable entry is recomputed. While an entry
+is computed, its lock file (``<entry>.lock``, an advisory ``fcntl`` lock where the platform has one)
+is held, so processes that want the same entry at once (parallel workers, pytest and ``verify``
+side by side) compute it once: the others wait and then read it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import importlib
@@ -23,14 +27,19 @@ import platform
 import tempfile
 import types
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 import scipy
 
-__all__ = ["FINGERPRINTED", "cache_dir", "cached", "clear_memory", "fingerprint"]
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on this platform: no cross-process lock, only atomic writes
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["FINGERPRINTED", "cache_dir", "cached", "clear_memory", "entry_name", "fingerprint", "lookup"]
 
 #: The modules whose code the cached results depend on.
 FINGERPRINTED = ("model.quadrature", "model.checks", "model.exact", "model.dynamics", "model.cache")
@@ -120,30 +129,77 @@ def clear_memory() -> None:
     _MEMORY.clear()
 
 
+def entry_name(key: dict[str, Any], depends: tuple[str, ...] = FINGERPRINTED) -> tuple[str, str]:
+    """(name, key text) of the entry for ``key`` with the code of ``depends`` as it is now."""
+    text = json.dumps({"key": key, "code": fingerprint(depends), "versions": _VERSIONS}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32], text
+
+
+def _path(name: str, cls: type) -> Path | None:
+    directory = cache_dir()
+    return None if directory is None else directory / f"{cls.__name__.lower()}-{name}.npz"
+
+
+def _read(name: str, cls: type[T]) -> T | None:
+    """The entry from memory or disk (then kept in memory), or None."""
+    if name in _MEMORY:
+        return _MEMORY[name]
+    path = _path(name, cls)
+    if path is None or not path.exists():
+        return None
+    try:
+        value = _load(path, cls)
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+        return None  # a truncated or foreign file: recompute
+    _MEMORY[name] = value
+    return value
+
+
+def lookup(key: dict[str, Any], cls: type[T], depends: tuple[str, ...] = FINGERPRINTED) -> T | None:
+    """The cached value for ``key`` (memory, then disk), or None; never computes."""
+    return _read(entry_name(key, depends)[0], cls)
+
+
+@contextlib.contextmanager
+def _locked(path: Path | None) -> Iterator[None]:
+    """Hold ``path``'s lock file while the block runs (no lock without a disk cache or fcntl, or if unwritable)."""
+    if path is None or fcntl is None:
+        yield
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        stream = open(path.with_suffix(".lock"), "a")
+    except OSError:
+        yield
+        return
+    with stream:
+        fcntl.flock(stream, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(stream, fcntl.LOCK_UN)
+
+
 def cached(key: dict[str, Any], compute: Callable[[], T], cls: type[T],
            depends: tuple[str, ...] = FINGERPRINTED) -> T:
     """The dataclass ``cls`` for ``key``: from memory, else from disk, else ``compute()`` (then stored).
 
-    ``depends``: the code the result depends on (see :func:`fingerprint`), part of the key.
+    ``depends``: the code the result depends on (see :func:`fingerprint`), part of the key. Another
+    process computing the same entry is waited for (module docstring).
     """
-    text = json.dumps({"key": key, "code": fingerprint(depends), "versions": _VERSIONS}, sort_keys=True)
-    name = hashlib.sha256(text.encode()).hexdigest()[:32]
-    if name in _MEMORY:
-        return _MEMORY[name]
-    directory = cache_dir()
-    path = None if directory is None else directory / f"{cls.__name__.lower()}-{name}.npz"
-    if path is not None and path.exists():
-        try:
-            value = _load(path, cls)
-        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
-            value = None  # a truncated or foreign file: recompute
+    name, text = entry_name(key, depends)
+    value = _read(name, cls)
+    if value is not None:
+        return value
+    path = _path(name, cls)
+    with _locked(path):
+        value = _read(name, cls)  # another process may have written it while this one waited
         if value is not None:
-            _MEMORY[name] = value
             return value
-    value = compute()
-    _MEMORY[name] = value
-    if path is not None:
-        _store(path, value, text)
+        value = compute()
+        _MEMORY[name] = value
+        if path is not None:
+            _store(path, value, text)
     return value
 
 

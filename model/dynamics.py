@@ -37,13 +37,22 @@ the flow at rtol / 100 and at TRUNCATION / 100 and reports the largest relative 
 checkpoint to t = 1e9 (the error estimate stated in the README).
 
 Trajectories are cached in memory and on disk (:mod:`model.cache`), keyed by their parameters and by
-a fingerprint of the code they run.
+a fingerprint of the code they run. :func:`trajectories` computes several missing runs at once in
+worker processes (``ONENN_JOBS``, default: the CPUs available), one thread each.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
+import multiprocessing
+import os
 import time
+import warnings
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -61,11 +70,13 @@ __all__ = [
     "FlowDidNotConverge",
     "Trajectory",
     "checkpoints",
+    "default_jobs",
     "direction",
     "flow",
     "literal_gd",
     "literal_trajectory",
     "step",
+    "trajectories",
     "trajectory",
 ]
 
@@ -355,14 +366,95 @@ def _follow(field_: _Field, n: int, x: NDArray[np.float64], t_max: int, wanted: 
     return None
 
 
+def _flow_key(N: int, d: int, sigma: float, eta: float, t_max: int, per_decade: int) -> dict[str, object]:
+    return {"kind": "flow", "N": N, "d": d, "sigma": sigma, "eta": eta, "t_max": int(t_max),
+            "per_decade": per_decade, "rtol": FLOW_RTOL, "truncation": TRUNCATION}
+
+
 def trajectory(N: int, d: int, sigma: float, eta: float = DEFAULT_ETA, *, t_max: int,
                per_decade: int = PER_DECADE) -> Trajectory:
     """The flow trajectory at ``checkpoints(t_max, per_decade)``, computed once and cached (memory and disk)."""
     N, d, sigma, eta = _check(N, d, sigma, eta)
+    t_max = _integer("t_max", t_max, 1)
     record = checkpoints(t_max, per_decade)
-    key = {"kind": "flow", "N": N, "d": d, "sigma": sigma, "eta": eta, "t_max": int(t_max),
-           "per_decade": per_decade, "rtol": FLOW_RTOL, "truncation": TRUNCATION}
-    return cache.cached(key, lambda: flow(N, d, sigma, eta, t_max=t_max, record=record), Trajectory)
+    return cache.cached(_flow_key(N, d, sigma, eta, t_max, per_decade),
+                        lambda: flow(N, d, sigma, eta, t_max=t_max, record=record), Trajectory)
+
+
+def default_jobs() -> int:
+    """Worker processes for :func:`trajectories`: ``$ONENN_JOBS`` if set, else the CPUs this process may use."""
+    setting = os.environ.get("ONENN_JOBS", "")
+    if setting:
+        try:
+            return checks.require_integer("ONENN_JOBS", int(setting), 1)
+        except ValueError:
+            raise InvalidParameter(f"ONENN_JOBS must be a positive integer, got {setting!r}") from None
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+#: Environment of the worker processes: one thread each (they run side by side on separate CPUs).
+_ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+@contextlib.contextmanager
+def _worker_environment() -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in _ONE_THREAD}
+    os.environ.update(_ONE_THREAD)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _worker(run: tuple[int, int, float, float, int], per_decade: int, expected: str) -> bool:
+    """Compute one run into the disk cache, unless this process's code differs from the caller's (False)."""
+    if cache.fingerprint() != expected:
+        return False
+    N, d, sigma, eta, t_max = run
+    trajectory(N, d, sigma, eta, t_max=t_max, per_decade=per_decade)
+    return True
+
+
+def trajectories(runs: Sequence[tuple[int, int, float, float, int]], *, per_decade: int = PER_DECADE,
+                 jobs: int | None = None) -> list[Trajectory]:
+    """:func:`trajectory` for each (N, d, sigma, eta, t_max) of ``runs``; those not cached yet are computed in parallel.
+
+    ``jobs`` worker processes (default :func:`default_jobs`), started fresh (spawn), one thread each,
+    write the runs to the disk cache, from which they are then read here. A worker first compares the
+    fingerprint of its code with this process's and declines if they differ (a planted fault or an
+    edit made in this process only); such runs, and all runs when the disk cache is off or one job
+    is asked for, are computed here, one after the other. The values are the same either way. As with
+    any spawned process, a script calling this needs the ``if __name__ == "__main__":`` guard (without
+    it the workers cannot start, and the runs are computed here, with a RuntimeWarning).
+    """
+    checked = []
+    for run in runs:
+        if len(run) != 5:
+            raise InvalidParameter(f"a run is (N, d, sigma, eta, t_max), got {run!r}")
+        checked.append((*_check(*run[:4]), _integer("t_max", run[4], 1)))
+    jobs = default_jobs() if jobs is None else checks.require_integer("jobs", jobs, 1)
+    missing = [run for run in dict.fromkeys(checked)
+               if cache.lookup(_flow_key(*run, per_decade), Trajectory) is None]
+    workers = min(jobs, len(missing))
+    if workers > 1 and cache.cache_dir() is not None:
+        expected = cache.fingerprint()
+        try:
+            with _worker_environment(), ProcessPoolExecutor(
+                    workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                # a worker's exception is raised here; runs it declined (False) are computed below
+                list(pool.map(functools.partial(_worker, per_decade=per_decade, expected=expected), missing))
+        except BrokenProcessPool:
+            warnings.warn("the worker processes could not start (a script that calls model.dynamics.trajectories "
+                          "needs the `if __name__ == '__main__':` guard); computing the runs here, one by one",
+                          RuntimeWarning, stacklevel=2)
+    return [trajectory(N, d, sigma, eta, t_max=t_max, per_decade=per_decade) for N, d, sigma, eta, t_max in checked]
 
 
 def literal_trajectory(N: int, d: int, sigma: float, eta: float = DEFAULT_ETA, *, steps: int) -> Trajectory:

@@ -74,12 +74,66 @@ def theorem1_sigma(N: int, d: int, constant: float) -> float:
     return 2 * max(math.log(N * d), -math.log(1 - (N * math.sqrt(d)) ** (-1 / d)), constant * (1 - 1 / (2 * N)))
 
 
+Spec = tuple[int, int, float, float, int]
+"""A run: (N, d, sigma, eta, t_max), from W^0 = diag(0, ..., 0, -sigma)."""
+
+#: C7.grid's trend grid: N at d = 8, and d at N = 32, each at its Lemma 12 threshold's sigma (sigma_theorem).
+GRID_N, GRID_D = (8, 16, 32, 64), (4, 8, 16, 32)
+#: Step sizes besides ETA (the lemmas state no step-size condition), each at sigma = 3 and at 47.
+OTHER_ETAS = (1.0,)
+#: Runs outside the hypotheses, besides sigma = 3: N = 2 < sqrt(8) ln 8 = 5.9, and eta = 5. The run at
+#: eta = 5 stops at t = 1e7, where eta t is that of eta = 0.05 at 1e9 (xi2 would leave the quadrature's
+#: range xi2 <= 1e3 before t = 1e9).
+OUTSIDE: tuple[Spec, ...] = ((2, 8, SIGMA_EXPERIMENT, ETA, HORIZON), (MAIN_N, MAIN_D, SIGMA_EXPERIMENT, 5.0, 10**7))
+
+
+def _sigmas() -> tuple[float, float]:
+    return SIGMA_EXPERIMENT, sigma_theorem(MAIN_N, MAIN_D)
+
+
+def main_specs() -> list[Spec]:
+    """The two runs of [AW26] §5's setting: sigma = 3 (the experiments') and 47 (Lemma 12's threshold)."""
+    return [(MAIN_N, MAIN_D, sigma, ETA, HORIZON) for sigma in _sigmas()]
+
+
+def grid_specs() -> list[Spec]:
+    """C7.grid's runs: (N, 8) for N in GRID_N and (32, d) for d in GRID_D, at sigma_theorem(N, d), eta = ETA."""
+    pairs = dict.fromkeys([(N, 8) for N in GRID_N] + [(32, d) for d in GRID_D])
+    return [(N, d, sigma_theorem(N, d), ETA, HORIZON) for N, d in pairs]
+
+
+def eta_specs() -> list[Spec]:
+    """The runs at the other step sizes: (16, 8) at sigma = 3 and 47 for each eta in OTHER_ETAS."""
+    return [(MAIN_N, MAIN_D, sigma, eta, HORIZON) for eta in OTHER_ETAS for sigma in _sigmas()]
+
+
+def label(spec: Spec) -> str:
+    """"sigma=3" and "sigma=47" for the main runs, "N=.., d=.., sigma=.., eta=.." for the others."""
+    N, d, sigma, eta, t_max = spec
+    if (N, d, eta, t_max) == (MAIN_N, MAIN_D, ETA, HORIZON):
+        return f"sigma={sigma:g}"
+    return f"N={N}, d={d}, sigma={sigma:g}, eta={eta:g}" + ("" if t_max == HORIZON else f", t_max={t_max:.0e}")
+
+
+def _fetch(specs: list[Spec]) -> dict[str, dynamics.Trajectory]:
+    """The runs, by label; those not cached yet are computed in parallel (model.dynamics.trajectories)."""
+    unique = list(dict.fromkeys(specs))
+    return dict(zip(map(label, unique), dynamics.trajectories(unique), strict=True))
+
+
 def runs() -> dict[str, dynamics.Trajectory]:
-    """The long runs shared by C6, C7, C8 (computed once, cached on disk)."""
-    return {
-        f"sigma={sigma:g}": dynamics.trajectory(MAIN_N, MAIN_D, sigma, ETA, t_max=HORIZON)
-        for sigma in (SIGMA_EXPERIMENT, sigma_theorem(MAIN_N, MAIN_D))
-    }
+    """The two main runs, shared by C5-C8 (computed once, cached on disk)."""
+    return _fetch(main_specs())
+
+
+def all_runs() -> dict[str, dynamics.Trajectory]:
+    """Every run of the module: main, grid, other step sizes, outside the hypotheses."""
+    return _fetch(main_specs() + grid_specs() + eta_specs() + list(OUTSIDE))
+
+
+def in_regime(run: dynamics.Trajectory) -> bool:
+    """N >= sqrt(d) ln d and d >= 4 (the lemmas' hypothesis on (N, d), with constant 1; a_{N,d} needs d >= 4)."""
+    return _in_regime(run.N, run.d)
 
 
 def _literal() -> tuple[dynamics.Trajectory, dynamics.Trajectory]:
@@ -173,20 +227,30 @@ def xi2_nondecreasing() -> None:
     [LCG24] Lemma 13 / [AW26] Lemma 13 (xi2 nondecreasing), claim C8.xi2
 
     Literal GD at sigma = 3 (where xi2 moves: 3 -> 3.4 by t = 1e4): every step's increment
-    -eta dL/dxi2 must be >= 0, and so every change of the float xi2. Long runs (sigma = 3 and 47, to
-    t = 1e9): dL/dxi2 <= 0 at each checkpoint and xi2 nondecreasing between checkpoints.
+    -eta dL/dxi2 must be >= 0, and so every change of the float xi2. Every long run of the module (the
+    main runs, the (N, d) grid, eta = 1, and the runs outside the hypotheses, all with xi1 >= 0), to
+    t = 1e9: dL/dxi2 <= 0 at each checkpoint (exact quadrature at the checkpoint: the sign of GD's
+    increment there), and xi2 nondecreasing between checkpoints up to the flow's error: a checkpoint
+    value of the flow is good to FLOW_AGREEMENT relative (S7.flow), not to the last bit (where xi2
+    sits at sigma for 1e7 steps, the dense output wobbles by an ulp), so a fall between checkpoints
+    counts only when larger than FLOW_AGREEMENT |xi2|.
     """
     literal, _ = _literal()
     increments = -ETA * literal.grad2
     changes = float(xi2_steps(literal.xi2).min())
-    grads = max(float(run.grad2.max()) for run in runs().values())
-    jumps = min(float(xi2_steps(run.xi2).min()) for run in runs().values())
+    long = all_runs()
+    if min(float(run.xi1.min()) for run in long.values()) < 0:
+        raise Inconclusive("xi1 < 0 along a run: outside the sign claim's hypothesis xi1 >= 0")
+    grads = max(float(run.grad2.max()) for run in long.values())
+    jumps = min(float(xi2_steps(run.xi2).min()) for run in long.values())
+    beyond = min(float(np.min(xi2_steps(run.xi2) + FLOW_AGREEMENT * np.abs(run.xi2[1:]))) for run in long.values())
     moved = float(literal.xi2[-1] - literal.xi2[0])
-    smallest = min(float(increments.min()), changes, jumps, -grads)
+    smallest = min(float(increments.min()), changes, beyond, -grads)
     check(smallest >= 0 and moved > 0, margin=smallest if moved > 0 else -1.0,
           message=f"literal GD ({LITERAL_STEPS} steps, xi2 moved by {moved:.4g}): smallest increment "
-          f"{float(increments.min())!r}, smallest change {changes!r}; long runs: smallest checkpoint-to-checkpoint "
-          f"change {jumps!r}, largest dL/dxi2 {grads!r}")
+          f"{float(increments.min())!r}, smallest change {changes!r}; {len(long)} long runs: smallest "
+          f"checkpoint-to-checkpoint change {jumps!r} (allowed: -{FLOW_AGREEMENT:g} |xi2|; smallest change plus "
+          f"that allowance {beyond!r}), largest dL/dxi2 {grads!r}")
 
 
 @claim("C6", section=SECTION)
@@ -195,26 +259,44 @@ def ratio_bound() -> None:
     [LCG24] Lemma 12 / [AW26] Lemma 12 (ratio bound), claim C6
 
     At (N, d) = (16, 8), eta = 0.05 and sigma = 47 (threshold 46.995), every checkpoint to t = 1e9;
-    a run with xi1 < 0 somewhere would be outside the hypotheses (inconclusive). The evidence carries
-    the plot of xi1, xi2, xi1/xi2 and L log t against log10 t for both runs, and the smallest integer
-    sigma that keeps the bound up to t = RATIO_HORIZON, by bisection with its bracket checked.
+    a run with xi1 < 0 somewhere would be outside the hypotheses (inconclusive). Also every other run
+    of the module at its own threshold's sigma (the (N, d) grid of C7.grid; eta = 1 at (16, 8)): a
+    violation in any of them refutes the lemma too, and the evidence lists them. The evidence carries
+    the plot of xi1, xi2, xi1/xi2 and L log t against log10 t for the main runs, and the smallest
+    integer sigma that keeps the bound up to t = RATIO_HORIZON at (16, 8), by bisection with its
+    bracket checked.
     """
     trajectories = runs()
     attach("plot", _plot(trajectories))
     sigma = sigma_theorem(MAIN_N, MAIN_D)
     run = trajectories[f"sigma={sigma:g}"]
-    if float(run.xi1.min()) < 0:
-        raise Inconclusive(f"xi1 < 0 along the run (min {float(run.xi1.min())!r}): outside Lemma 12's hypotheses")
+    others = {name: other for name, other in all_runs().items() if name not in trajectories
+              and other.d >= 4 and other.sigma >= lemma12_sigma(other.N, other.d)}
+    if min(float(r.xi1.min()) for r in (run, *others.values())) < 0:
+        raise Inconclusive("xi1 < 0 along a run at the threshold: outside Lemma 12's hypotheses")
     ratio, limit = run.xi1 / run.xi2, ratio_limit()
     bad = np.nonzero(ratio > limit)[0]
+    table: dict[str, dict[str, Any]] = {}
+    largest = float(ratio.max())
+    for name, other in others.items():
+        rising = other.xi1 / other.xi2
+        over = np.nonzero(rising > limit)[0]
+        largest = max(largest, float(rising.max()))
+        table[name] = {"threshold": lemma12_sigma(other.N, other.d), "largest_ratio": float(rising.max()),
+                       "first_t_above_7_15": int(other.t[over[0]]) if over.size else None}
+    attach("threshold_runs", table)
     attach("sigma_needed", smallest_sigma_keeping_ratio(run) if bad.size else
            {"skipped": "the bound holds at the threshold's sigma, so no larger sigma is needed"})
+    failing = [name for name, row in table.items() if row["first_t_above_7_15"] is not None]
     first = int(bad[0]) if bad.size else int(ratio.argmax())
-    check(not bad.size, margin=limit - float(ratio.max()), ratio=float(ratio.max()) / limit,
+    check(not bad.size and not failing, margin=limit - largest, ratio=largest / limit,
           message=f"at (N, d, sigma, eta) = ({MAIN_N}, {MAIN_D}, {sigma:g}, {ETA:g}) (threshold "
           f"{lemma12_sigma(MAIN_N, MAIN_D):.4g}): xi1/xi2 = {ratio[first]:.4g} > 7/15 first at checkpoint "
           f"t = {int(run.t[first])} (xi1 = {run.xi1[first]:.6g}, xi2 = {run.xi2[first]:.6g}); largest "
-          f"{float(ratio.max()):.4g} at t = {int(run.t[int(ratio.argmax())])}")
+          f"{float(ratio.max()):.4g} at t = {int(run.t[int(ratio.argmax())])}; at their own thresholds, "
+          f"{len(failing)} of {len(table)} other runs exceed 7/15 too: " + "; ".join(
+              f"{name} (threshold {row['threshold']:.4g}): first t = {row['first_t_above_7_15']}, largest "
+              f"{row['largest_ratio']:.3g}" for name, row in table.items()))
 
 
 def _ratio_holds(sigma: float, horizon: int) -> tuple[bool, float]:
@@ -308,6 +390,96 @@ def loss_times_log_t() -> Measurement:
                        f"peaks at t = {peak} and is smaller at 1e9 than at its peak by a factor "
                        + ", ".join(f"{label} {max(v for k, v in row.items() if k.startswith('1e')) / row['1e9']:.3g}"
                                    for label, row in details.items() if label.startswith("sigma=")), details)
+
+
+def _loss_log_t(run: dynamics.Trajectory) -> tuple[float, int]:
+    """sup over checkpoints t >= 10 of L(W^t) ln t, and the t where it is met."""
+    keep = run.t >= 10
+    product = run.loss[keep] * log_t(run.t[keep])
+    k = int(product.argmax())
+    return float(product[k]), int(run.t[keep][k])
+
+
+def _per_doubling(xs: list[int], ys: list[float]) -> float:
+    """The least-squares slope of y against log2 x: the change of y when x doubles."""
+    return float(np.polyfit(np.log2(np.asarray(xs, dtype=np.float64)), np.asarray(ys), 1)[0])
+
+
+@claim("C7.grid", section=SECTION, kind="measure")
+def loss_times_log_t_grid() -> Measurement:
+    """Theorem 1's O(poly(N, d) / log t): the implied constant sup_t L log t over a grid of (N, d), and its trend.
+    [LCG24] Theorem 1 / [AW26] Theorem 1 (convergence rate, poly(N, d)), claim C7.grid
+
+    Runs to t = 1e9 at eta = 0.05 and each pair's Lemma 12 threshold sigma (which also meets Theorem
+    1's sigma condition, checked with each d's own C_d from Lemma 8): N in GRID_N at d = 8, and d in
+    GRID_D at N = 32. Value: the largest sup_t L log t over the grid. Trend: the constant's change per
+    doubling of N and of d (least squares in log2), where its peak sits in t, and L log t at 1e9;
+    also Lemma 8's implied C_d for each run (C5.L8's measure) and its power in N at d = 8.
+    """
+    grid = _fetch(grid_specs())
+    rows: dict[str, dict[str, Any]] = {}
+    for name, run in grid.items():
+        peak, at = _loss_log_t(run)
+        constant = measured_c_d(run)
+        rows[name] = {"N": run.N, "d": run.d, "sigma": run.sigma, "sup_L_log_t": peak, "at_t": at,
+                      "L_log_t_at_1e9": float(run.loss[-1] * log_t(run.t[-1:])[0]), "L_at_1e9": float(run.loss[-1]),
+                      "C_d_this_run": constant, "theorem1_sigma": theorem1_sigma(run.N, run.d, constant)}
+        rows[name]["meets_theorem1_sigma"] = run.sigma > rows[name]["theorem1_sigma"]
+    by_n = sorted((row["N"], row["sup_L_log_t"]) for row in rows.values() if row["d"] == 8)
+    by_d = sorted((row["d"], row["sup_L_log_t"]) for row in rows.values() if row["N"] == 32)
+    slope_n = _per_doubling([n for n, _ in by_n], [v for _, v in by_n])
+    slope_d = _per_doubling([d for d, _ in by_d], [v for _, v in by_d])
+    power_n = _per_doubling([n for n, _ in by_n], [math.log2(v) for _, v in by_n])
+    power_d = _per_doubling([d for d, _ in by_d], [math.log2(v) for _, v in by_d])
+    value = max(row["sup_L_log_t"] for row in rows.values())
+    meets = all(row["meets_theorem1_sigma"] for row in rows.values())
+    c_by_n = sorted((row["N"], row["C_d_this_run"]) for row in rows.values() if row["d"] == 8)
+    c_power_n = _per_doubling([n for n, _ in c_by_n], [math.log2(c) for _, c in c_by_n])
+    along_n = ", ".join(f"{n}: {v:.4g}" for n, v in by_n)
+    along_d = ", ".join(f"{d}: {v:.4g}" for d, v in by_d)
+    return Measurement(value, f"sup_t L log t at d = 8 by N: {along_n} (+{slope_n:.3g} per doubling of N); at N = 32 "
+                       f"by d: {along_d} (+{slope_d:.3g} per doubling of d); as powers, N^{power_n:.2g} "
+                       f"and d^{power_d:.2g}; peaks at t = "
+                       f"{sorted({row['at_t'] for row in rows.values()})}; L log t at 1e9 ranges "
+                       f"{min(row['L_log_t_at_1e9'] for row in rows.values()):.3g}.."
+                       f"{max(row['L_log_t_at_1e9'] for row in rows.values()):.3g}; every run "
+                       f"{'meets' if meets else 'does NOT all meet'} Theorem 1's sigma condition with its own C_d; "
+                       f"Lemma 8's implied C_d (poly(d) in the lemma, so free of N) at d = 8 by N: "
+                       f"{', '.join(f'{n}: {c:.3g}' for n, c in c_by_n)}, like N^{c_power_n:.2g}",
+                       {"runs": rows, "per_doubling_N": slope_n, "per_doubling_d": slope_d,
+                        "power_N": power_n, "power_d": power_d, "C_d_power_N_at_d_8": c_power_n})
+
+
+@claim("C7.outside", section=SECTION, kind="measure")
+def outside_hypotheses() -> Measurement:
+    """Outside the hypotheses (sigma = 3, N = 2 < sqrt(d) ln d, eta = 5): does L still go to 0? Largest final L log t.
+    [LCG24] Theorem 1 / [AW26] Theorem 1 (are the conditions needed?), claim C7.outside
+
+    Runs to t = 1e9 at (N, d, sigma, eta) = (16, 8, 3, 0.05) (sigma below Lemma 12's and Theorem 1's
+    thresholds), (2, 8, 3, 0.05) (N below sqrt(d) ln d = 5.9) and (16, 8, 3, 5) (a large step, to
+    t = 1e7: the same eta t as 1e9 steps at 0.05). Value: the largest L(W^t) ln t at the end of a run
+    (Theorem 1's quantity at the horizon). Details per run: L at 1e3, 1e6 and the end, sup L log t,
+    whether L and xi2 are monotone over the checkpoints, min xi1, and the largest xi1/xi2.
+    """
+    outside = _fetch([main_specs()[0], *OUTSIDE])
+    rows: dict[str, dict[str, Any]] = {}
+    for name, run in outside.items():
+        peak, at = _loss_log_t(run)
+        rows[name] = {"L_1e3": float(run.loss[np.searchsorted(run.t, 10**3)]),
+                      "L_1e6": float(run.loss[np.searchsorted(run.t, 10**6)]), "t_end": int(run.t[-1]),
+                      "L_end": float(run.loss[-1]), "L_log_t_end": float(run.loss[-1] * log_t(run.t[-1:])[0]),
+                      "sup_L_log_t": peak, "at_t": at, "loss_nonincreasing": bool(np.all(np.diff(run.loss) <= 0)),
+                      "xi2_nondecreasing": bool(np.all(xi2_steps(run.xi2) >= 0)), "min_xi1": float(run.xi1.min()),
+                      "largest_xi1_over_xi2": float(np.max(run.xi1 / run.xi2)),
+                      "literal_steps": run.literal_steps, "regime": in_regime(run)}
+    value = max(row["L_log_t_end"] for row in rows.values())
+    return Measurement(value, "; ".join(
+        f"{name}: L {row['L_1e3']:.3g} (1e3) -> {row['L_1e6']:.3g} (1e6) -> {row['L_end']:.3g} ({row['t_end']:.0e}), "
+        f"L log t there {row['L_log_t_end']:.3g}, sup L log t "
+        f"{row['sup_L_log_t']:.3g} at t = {row['at_t']}, L "
+        f"{'non-increasing' if row['loss_nonincreasing'] else 'NOT monotone'}, xi2 "
+        f"{'non-decreasing' if row['xi2_nondecreasing'] else 'NOT monotone'}, max xi1/xi2 "
+        f"{row['largest_xi1_over_xi2']:.3g}" for name, row in rows.items()), {"runs": rows})
 
 
 #: Lemma 13's growth is asymptotic: its implied constant is taken over t >= GROWTH_FROM.
@@ -418,30 +590,35 @@ def lemmas_along_trajectories() -> None:
     """Lemmas 9 and 11 hold at every checkpoint of the long runs (inside the hypotheses: xi1 >= 0, N >= sqrt(d) log d).
     [AW26] Lemmas 9 and 11 along GD, claim C5.along
 
-    A checkpoint fails when the bound is exceeded by more than the quadrature's relative accuracy of
-    the increment. The evidence lists, per run and lemma, the first failing checkpoint and how many fail.
+    Every run of the module inside the lemmas' hypotheses (the main runs, the (N, d) grid, eta = 1;
+    not N = 2 at d = 8). A checkpoint fails when the bound is exceeded by more than the quadrature's
+    relative accuracy of the increment. The evidence lists, per run and lemma, the first failing
+    checkpoint and how many fail; the message leads with the main runs (N = 16, d = 8, eta = 0.05).
     """
     failures: dict[str, dict[str, object]] = {}
     first: tuple[int, str] | None = None
-    for label, run in runs().items():
+    main = runs()
+    inside = {name: run for name, run in all_runs().items() if in_regime(run) and float(run.xi1.min()) >= 0}
+    for label_, run in inside.items():
+        N, d = run.N, run.d
         for name, excess in (
-            ("Lemma 9", [(-g1 / MAIN_D - lemma9_rhs(a, b, MAIN_N, MAIN_D)) / max(abs(g1) / MAIN_D, 1e-300)
+            ("Lemma 9", [(-g1 / d - lemma9_rhs(a, b, N, d)) / max(abs(g1) / d, 1e-300)
                          for a, b, g1 in zip(run.xi1, run.xi2, run.grad1, strict=True)]),
-            ("Lemma 11", [(lemma11_rhs(a, b, MAIN_N, MAIN_D) + g2) / max(abs(g2), 1e-300)
+            ("Lemma 11", [(lemma11_rhs(a, b, N, d) + g2) / max(abs(g2), 1e-300)
                           for a, b, g2 in zip(run.xi1, run.xi2, run.grad2, strict=True)]),
         ):
             bad = [k for k, e in enumerate(excess) if e > exact.RTOL]
             if bad:
                 k = bad[0]
-                failures[f"{name}, {label}"] = {"first_t": int(run.t[k]), "xi1": float(run.xi1[k]),
-                                                "xi2": float(run.xi2[k]), "relative_excess": float(excess[k]),
-                                                "failing_checkpoints": len(bad), "checkpoints": int(run.t.size)}
-                if first is None or int(run.t[k]) < first[0]:
-                    first = (int(run.t[k]), f"{name} at {label}")
+                failures[f"{name}, {label_}"] = {"first_t": int(run.t[k]), "xi1": float(run.xi1[k]),
+                                                 "xi2": float(run.xi2[k]), "relative_excess": float(excess[k]),
+                                                 "failing_checkpoints": len(bad), "checkpoints": int(run.t.size)}
+                if label_ in main and (first is None or int(run.t[k]) < first[0]):
+                    first = (int(run.t[k]), f"{name} at {label_}")
     attach("failures", failures)
-    where = "" if first is None else f"; first at t = {first[0]} ({first[1]})"
+    where = "" if first is None else f"; in the main runs first at t = {first[0]} ({first[1]})"
     check(not failures, margin=-float(len(failures)),
-          message=f"{len(failures)} (lemma, run) pairs fail{where}: "
+          message=f"{len(failures)} (lemma, run) pairs of {2 * len(inside)} fail{where}: "
           + "; ".join(f"{key}: first t = {v['first_t']} (xi1 = {v['xi1']:.5g}, xi2 = {v['xi2']:.5g}), "
                       f"{v['failing_checkpoints']} of {v['checkpoints']} checkpoints" for key, v in failures.items()))
 
@@ -481,6 +658,35 @@ def lemma8_constant() -> Measurement:
         where[label] = f"t = {int(run.t[k])} (xi1 = {run.xi1[k]:.4g}, xi2 = {run.xi2[k]:.4g})"
     return Measurement(value, f"C_d by run: {by_run}; each minimum is met at {where}",
                        {"by_run": by_run, "at": where})
+
+
+#: N values of C5.L8.N (at d = 8 and W^0 with sigma = 50): the regime's bottom to the quadrature's top.
+C_D_N = (8, 16, 32, 64, 128, 256, 512, 1024)
+
+
+@claim("C5.L8.N", section=SECTION, kind="measure")
+def lemma8_constant_in_n() -> Measurement:
+    """Lemma 8's C_d = poly(d) does not depend on N: the implied C_d at W^0 over N = 8..1024 (d = 8), smallest.
+    [AW26] Lemma 8 (C_d unspecified, a function of d), claim C5.L8.N
+
+    Along every run the implied C_d is smallest at t = 0 (C5.L8, C7.grid), where xi1 = 0 and e^{-6 xi1}
+    = 1: C_d(N) = lhs(0, sigma) / (1 - 1/(2N)), with lhs = (1/eta)(d Delta xi1 + 2 Delta xi2). Value: the
+    smallest C_d(N) over C_D_N. Trend: N C_d(N). If N C_d(N) settles at a constant, C_d falls like 1/N
+    and a C_d free of N would have to be 0; the lemma then needs a factor of order 1/N.
+    """
+    d, sigma = MAIN_D, 50.0
+    values = {}
+    for N in C_D_N:
+        result = exact.population(0.0, sigma, N, d)
+        lhs = float(lemma8_lhs(np.array([result.grad_xi1]), np.array([result.grad_xi2]))[0])
+        values[N] = lhs / (1 - 1 / (2 * N))
+    scaled = {N: N * c for N, c in values.items()}
+    power = _per_doubling(list(values)[-4:], [math.log2(c) for c in list(values.values())[-4:]])
+    return Measurement(min(values.values()), f"C_d(N) at d = {d}, W^0 (sigma = {sigma:g}): "
+                       + ", ".join(f"{N}: {c:.4g}" for N, c in values.items())
+                       + "; N C_d(N): " + ", ".join(f"{N}: {v:.3f}" for N, v in scaled.items())
+                       + f"; over N = {list(values)[-4]}..{C_D_N[-1]} C_d falls like N^{power:.3g}",
+                       {"C_d_by_N": values, "N_times_C_d": scaled, "power_last_4": power})
 
 
 def c_d() -> float:
@@ -551,17 +757,18 @@ def lemma13_step_bounds() -> None:
     """eta e^{-2 xi2} / ((N+1)^3 e) <= Delta xi2 <= eta e^{-xi2/15} at every checkpoint (raw GD steps).
     [AW26] Lemma 13 (proof, explicit step bounds), claim C8.steps
 
-    Compared in logs (the steps reach 1e-45). A checkpoint fails when a bound is exceeded by more than
+    The main runs and the runs at eta = 1 (Lemma 13 states no step-size condition). Compared in logs
+    (the steps reach 1e-45). A checkpoint fails when a bound is exceeded by more than
     the error budget in log: the step's quadrature error (RTOL) plus the bound's change under an error
     of FLOW_AGREEMENT |xi2| in xi2 (S7.flow's standard). The evidence lists, per run and bound, the
     first failing checkpoint with the step, the bound and their ratio, and the largest ratio.
     """
     failures: dict[str, dict[str, float]] = {}
     first: tuple[int, str] | None = None
-    for label, run in runs().items():
-        step = -ETA * run.grad2
+    for label, run in _fetch(main_specs() + eta_specs()).items():
+        step = -run.eta * run.grad2
         log_step = np.log(np.maximum(step, 1e-320))
-        lower, upper = lemma13_log_bounds(run.xi2, run.N, ETA)
+        lower, upper = lemma13_log_bounds(run.xi2, run.N, run.eta)
         for name, excess, slope in (("lower", lower - log_step, 2.0), ("upper", log_step - upper, 1 / 15)):
             budget = exact.RTOL + slope * FLOW_AGREEMENT * np.abs(run.xi2)
             bad = np.nonzero(excess > budget)[0]
@@ -573,10 +780,10 @@ def lemma13_step_bounds() -> None:
                     "step": float(step[k]), "bound": bound, "ratio": float(np.exp(excess[k])),
                     "failing": int(bad.size), "largest_ratio": float(np.exp(excess[worst])),
                     "largest_at_t": int(run.t[worst])}
-                if first is None or int(run.t[k]) < first[0]:
+                if run.eta == ETA and (first is None or int(run.t[k]) < first[0]):
                     first = (int(run.t[k]), f"{name} bound at {label}")
     attach("failures", failures)
-    where = "" if first is None else f"; first at t = {first[0]} ({first[1]})"
+    where = "" if first is None else f"; at eta = {ETA:g}, first at t = {first[0]} ({first[1]})"
     check(not failures, margin=-float(len(failures)),
           message=f"{len(failures)} (bound, run) pairs fail{where}: " + "; ".join(
               f"{key}: first t = {v['first_t']} (xi1 = {v['xi1']:.5g}, xi2 = {v['xi2']:.5g}, step {v['step']:.4g}, "

@@ -342,7 +342,8 @@ def _ratio_inverted() -> float:
     return 15 / 7
 
 
-@_fault("log_base_10", patches="properties.dynamics.log_t", targets=("C7", "C8.growth", "C7.term2"))
+@_fault("log_base_10", patches="properties.dynamics.log_t",
+        targets=("C7", "C8.growth", "C7.term2", "C7.grid", "C7.outside"))
 def _log_base_10(t: Any) -> Any:
     """log t taken in base 10 (the rates are in ln t)."""
     import numpy as np
@@ -356,7 +357,7 @@ def _xi2_reversed(xi2: Any) -> Any:
     return xi2[:-1] - xi2[1:]
 
 
-@_fault("lemma8_step_divided_by_d", patches="properties.dynamics.lemma8_lhs", targets=("C5.L8",))
+@_fault("lemma8_step_divided_by_d", patches="properties.dynamics.lemma8_lhs", targets=("C5.L8", "C5.L8.N"))
 def _lemma8_by_d(grad1: Any, grad2: Any) -> Any:
     """Lemma 8's left side with the xi1 step divided by d once more (Delta mistaken for the raw step)."""
     return -grad1 / 8 - 2 * grad2

@@ -226,3 +226,52 @@ def test_grid_reuse_and_fixed_grid() -> None:
 def test_bad_grid_is_named(grid: object) -> None:
     with pytest.raises(InvalidParameter, match="grid"):
         exact.population(1.0, 1.0, 4, 3, grid=grid)  # type: ignore[arg-type]
+
+
+SMALL_RUNS = [(4, 3, 2.0, 0.05, 200), (5, 3, 2.0, 0.05, 200), (4, 3, 2.0, 0.05, 200)]  # a repeat is computed once
+
+
+def test_parallel_runs_equal_serial_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    parallel = dynamics.trajectories(SMALL_RUNS, jobs=2)
+    assert len(list(cache.cache_dir().glob("trajectory-*.npz"))) == 2  # type: ignore[union-attr]
+    assert parallel[0].xi1 is parallel[2].xi1
+    monkeypatch.setenv("ONENN_CACHE_DIR", "off")
+    cache.clear_memory()
+    serial = dynamics.trajectories(SMALL_RUNS, jobs=1)
+    for a, b in zip(parallel, serial, strict=True):  # bit for bit: same computation, one thread or two processes
+        assert np.array_equal(a.xi1, b.xi1) and np.array_equal(a.xi2, b.xi2) and np.array_equal(a.loss, b.loss)
+
+
+def test_workers_decline_when_the_callers_code_differs() -> None:
+    # a spawned worker imports the code from disk, without the caller's planted fault: it must not compute
+    # the run (it would store an unfaulted result under the faulted key); the caller computes it itself
+    assert not dynamics._worker((4, 3, 2.0, 0.05, 20), dynamics.PER_DECADE, "another fingerprint")
+    assert not list(cache.cache_dir().glob("trajectory-*.npz"))  # type: ignore[union-attr]
+    with faults.get("integrator_without_error_control").applied():
+        faulty = dynamics.trajectories(SMALL_RUNS[:2], jobs=2)
+    cache.clear_memory()
+    sound = dynamics.trajectories(SMALL_RUNS[:2], jobs=2)
+    assert not np.array_equal(faulty[0].xi1, sound[0].xi1)  # the fault was in force, not served from a worker
+
+
+def test_jobs_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONENN_JOBS", "3")
+    assert dynamics.default_jobs() == 3
+    for bad in ("0", "two", "1.5"):
+        monkeypatch.setenv("ONENN_JOBS", bad)
+        with pytest.raises(InvalidParameter, match="ONENN_JOBS"):
+            dynamics.default_jobs()
+    with pytest.raises(InvalidParameter, match="jobs"):
+        dynamics.trajectories(SMALL_RUNS, jobs=0)
+    with pytest.raises(InvalidParameter, match="t_max"):
+        dynamics.trajectories([(4, 3, 2.0, 0.05)])  # type: ignore[list-item]
+
+
+def test_a_second_process_waits_for_the_entry_being_computed() -> None:
+    # two processes ask for the same run at once: it is computed once (the lock), the other reads it
+    code = ("import sys, model.dynamics as d; r = d.trajectory(4, 3, 2.0, t_max=300); "
+            "print(r.seconds, r.xi1[-1])")
+    processes = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                                  env={**os.environ, "ONENN_JOBS": "1"}) for _ in range(2)]
+    outputs = {p.communicate(timeout=300)[0].strip() for p in processes}
+    assert len(outputs) == 1  # the same recorded compute time: one computed, the other read the file
