@@ -162,14 +162,19 @@ def lookup(key: dict[str, Any], cls: type[T], depends: tuple[str, ...] = FINGERP
 
 @contextlib.contextmanager
 def _locked(path: Path | None) -> Iterator[None]:
-    """Hold ``path``'s lock file while the block runs (no lock without a disk cache or fcntl, or if unwritable)."""
-    if path is None or fcntl is None:
-        yield
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        stream = open(path.with_suffix(".lock"), "a")
-    except OSError:
+    """Hold ``path``'s lock file while the block runs (no lock without a disk cache or fcntl, or if unwritable).
+
+    The lock files (``<entry>.lock``, empty) stay in the directory; deleting them is harmless when no
+    process is computing.
+    """
+    stream = None
+    if path is not None and fcntl is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            stream = open(path.with_suffix(".lock"), "a")
+        except OSError:
+            stream = None  # an unwritable directory: no lock (and no entry will be written either)
+    if stream is None:
         yield
         return
     with stream:

@@ -37,8 +37,8 @@ the flow at rtol / 100 and at TRUNCATION / 100 and reports the largest relative 
 checkpoint to t = 1e9 (the error estimate stated in the README).
 
 Trajectories are cached in memory and on disk (:mod:`model.cache`), keyed by their parameters and by
-a fingerprint of the code they run. :func:`trajectories` computes several missing runs at once in
-worker processes (``ONENN_JOBS``, default: the CPUs available), one thread each.
+a fingerprint of the code they run. :func:`prefetch` and :func:`trajectories` compute several missing
+runs at once in worker processes (``ONENN_JOBS``, default: the CPUs available), one thread each.
 """
 
 from __future__ import annotations
@@ -413,55 +413,107 @@ def _worker_environment() -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _worker(run: tuple[int, int, float, float, int], per_decade: int, expected: str) -> bool:
-    """Compute one run into the disk cache, unless this process's code differs from the caller's (False)."""
-    if cache.fingerprint() != expected:
+Job = tuple[str, tuple[int, int, float, float, int]]
+"""A run to compute: ("flow", (N, d, sigma, eta, t_max)) or ("literal", (N, d, sigma, eta, steps))."""
+
+
+def _entry(job: Job, per_decade: int) -> tuple[dict[str, object], tuple[str, ...]]:
+    """The cache key of a job and the code it depends on."""
+    kind, (N, d, sigma, eta, length) = job
+    if kind == "flow":
+        return _flow_key(N, d, sigma, eta, length, per_decade), cache.FINGERPRINTED
+    return _literal_key(N, d, sigma, eta, length), _LITERAL_DEPENDS
+
+
+def _run(job: Job, per_decade: int) -> Trajectory:
+    kind, (N, d, sigma, eta, length) = job
+    if kind == "flow":
+        return trajectory(N, d, sigma, eta, t_max=length, per_decade=per_decade)
+    return literal_trajectory(N, d, sigma, eta, steps=length)
+
+
+def _worker(job: Job, per_decade: int, expected: dict[str, str]) -> bool:
+    """Compute one job into the disk cache, unless this process's code differs from the caller's (False).
+
+    A worker imports the code from disk, without a fault planted in the caller: its result would be
+    stored under its own code's key, which the caller never reads, so it would only waste the time.
+    """
+    if cache.fingerprint(_entry(job, per_decade)[1]) != expected[job[0]]:
         return False
-    N, d, sigma, eta, t_max = run
-    trajectory(N, d, sigma, eta, t_max=t_max, per_decade=per_decade)
+    _run(job, per_decade)
     return True
+
+
+def _checked_jobs(jobs: Sequence[Job]) -> list[Job]:
+    checked: list[Job] = []
+    for job in jobs:
+        if not (isinstance(job, tuple) and len(job) == 2 and job[0] in ("flow", "literal")):
+            raise InvalidParameter(f"a job is ('flow' | 'literal', (N, d, sigma, eta, length)), got {job!r}")
+        run = job[1]
+        if not isinstance(run, tuple | list) or len(run) != 5:  # a list is accepted (JSON), made a tuple below
+            raise InvalidParameter(f"a run is a tuple (N, d, sigma, eta, t_max or steps), got {run!r}")
+        length = _integer("t_max" if job[0] == "flow" else "steps", run[4], 1)
+        checked.append((job[0], (*_check(*run[:4]), length)))
+    return checked
+
+
+def prefetch(jobs: Sequence[Job], *, per_decade: int = PER_DECADE, jobs_limit: int | None = None) -> int:
+    """Compute the jobs not cached yet side by side, into the disk cache; returns how many were missing.
+
+    ``jobs_limit`` worker processes (default :func:`default_jobs`), started fresh (spawn), one thread
+    each, take the jobs in the order given (put the longest first). A worker first compares the
+    fingerprint of its code with this process's and declines if they differ (a planted fault or an
+    edit made in this process only); such jobs are left to be computed by whoever reads them next. With
+    one job, one worker or no disk cache nothing runs in parallel (and nothing is computed here). As
+    with any spawned process, a script calling this needs the ``if __name__ == "__main__":`` guard
+    (without it the workers cannot start: a RuntimeWarning, and the runs are computed later, here).
+    """
+    checked = _checked_jobs(jobs)
+    per_decade = _integer("per_decade", per_decade, 1)
+    limit = default_jobs() if jobs_limit is None else checks.require_integer("jobs", jobs_limit, 1)
+    missing = [job for job in dict.fromkeys(checked) if cache.lookup(*_lookup_args(job, per_decade)) is None]
+    workers = min(limit, len(missing))
+    if workers > 1 and cache.cache_dir() is not None:
+        expected = {"flow": cache.fingerprint(cache.FINGERPRINTED), "literal": cache.fingerprint(_LITERAL_DEPENDS)}
+        try:
+            with _worker_environment(), ProcessPoolExecutor(
+                    workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                # a worker's exception is raised here; jobs it declined (False) are computed when read
+                list(pool.map(functools.partial(_worker, per_decade=per_decade, expected=expected), missing))
+        except BrokenProcessPool as error:
+            warnings.warn(f"a worker process died ({error}; for instance, a script that calls model.dynamics "
+                          "without the `if __name__ == '__main__':` guard, or a worker killed for lack of memory); "
+                          "the runs will be computed here, one by one", RuntimeWarning, stacklevel=2)
+    return len(missing)
+
+
+def _lookup_args(job: Job, per_decade: int) -> tuple[dict[str, object], type[Trajectory], tuple[str, ...]]:
+    key, depends = _entry(job, per_decade)
+    return key, Trajectory, depends
 
 
 def trajectories(runs: Sequence[tuple[int, int, float, float, int]], *, per_decade: int = PER_DECADE,
                  jobs: int | None = None) -> list[Trajectory]:
     """:func:`trajectory` for each (N, d, sigma, eta, t_max) of ``runs``; those not cached yet are computed in parallel.
 
-    ``jobs`` worker processes (default :func:`default_jobs`), started fresh (spawn), one thread each,
-    write the runs to the disk cache, from which they are then read here. A worker first compares the
-    fingerprint of its code with this process's and declines if they differ (a planted fault or an
-    edit made in this process only); such runs, and all runs when the disk cache is off or one job
-    is asked for, are computed here, one after the other. The values are the same either way. As with
-    any spawned process, a script calling this needs the ``if __name__ == "__main__":`` guard (without
-    it the workers cannot start, and the runs are computed here, with a RuntimeWarning).
+    The missing runs go through :func:`prefetch` (``jobs`` workers); any it could not compute (disk
+    cache off, one job, a worker that declined) are computed here, one after the other. The values
+    are the same either way, bit for bit.
     """
-    checked = []
-    for run in runs:
-        if len(run) != 5:
-            raise InvalidParameter(f"a run is (N, d, sigma, eta, t_max), got {run!r}")
-        checked.append((*_check(*run[:4]), _integer("t_max", run[4], 1)))
-    jobs = default_jobs() if jobs is None else checks.require_integer("jobs", jobs, 1)
-    missing = [run for run in dict.fromkeys(checked)
-               if cache.lookup(_flow_key(*run, per_decade), Trajectory) is None]
-    workers = min(jobs, len(missing))
-    if workers > 1 and cache.cache_dir() is not None:
-        expected = cache.fingerprint()
-        try:
-            with _worker_environment(), ProcessPoolExecutor(
-                    workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                # a worker's exception is raised here; runs it declined (False) are computed below
-                list(pool.map(functools.partial(_worker, per_decade=per_decade, expected=expected), missing))
-        except BrokenProcessPool:
-            warnings.warn("the worker processes could not start (a script that calls model.dynamics.trajectories "
-                          "needs the `if __name__ == '__main__':` guard); computing the runs here, one by one",
-                          RuntimeWarning, stacklevel=2)
-    return [trajectory(N, d, sigma, eta, t_max=t_max, per_decade=per_decade) for N, d, sigma, eta, t_max in checked]
+    checked = _checked_jobs([("flow", run) for run in runs])
+    prefetch(checked, per_decade=per_decade, jobs_limit=jobs)
+    return [_run(job, per_decade) for job in checked]
+
+
+def _literal_key(N: int, d: int, sigma: float, eta: float, steps: int) -> dict[str, object]:
+    return {"kind": "literal", "N": N, "d": d, "sigma": sigma, "eta": eta, "steps": int(steps)}
 
 
 def literal_trajectory(N: int, d: int, sigma: float, eta: float = DEFAULT_ETA, *, steps: int) -> Trajectory:
     """Literal GD recorded at every step, computed once and cached (memory and disk)."""
     N, d, sigma, eta = _check(N, d, sigma, eta)
-    key = {"kind": "literal", "N": N, "d": d, "sigma": sigma, "eta": eta, "steps": int(steps)}
-    return cache.cached(key, lambda: literal_gd(N, d, sigma, eta, steps=steps), Trajectory, _LITERAL_DEPENDS)
+    return cache.cached(_literal_key(N, d, sigma, eta, steps), lambda: literal_gd(N, d, sigma, eta, steps=steps),
+                        Trajectory, _LITERAL_DEPENDS)
 
 
 #: What literal GD runs (the integrator's code is not part of its cache key).

@@ -10,6 +10,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -243,15 +244,18 @@ def test_parallel_runs_equal_serial_runs(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_workers_decline_when_the_callers_code_differs() -> None:
-    # a spawned worker imports the code from disk, without the caller's planted fault: it must not compute
-    # the run (it would store an unfaulted result under the faulted key); the caller computes it itself
-    assert not dynamics._worker((4, 3, 2.0, 0.05, 20), dynamics.PER_DECADE, "another fingerprint")
+    # a spawned worker imports the code from disk, without the caller's planted fault: it must not spend time on
+    # a run the caller cannot use (its result would be keyed by the worker's own code); the caller computes it
+    job = ("flow", (4, 3, 2.0, 0.05, 20))
+    assert not dynamics._worker(job, dynamics.PER_DECADE, {"flow": "another fingerprint"})
     assert not list(cache.cache_dir().glob("trajectory-*.npz"))  # type: ignore[union-attr]
     with faults.get("integrator_without_error_control").applied():
         faulty = dynamics.trajectories(SMALL_RUNS[:2], jobs=2)
+    assert len(list(cache.cache_dir().glob("trajectory-*.npz"))) == 2  # type: ignore[union-attr] # not 4
     cache.clear_memory()
     sound = dynamics.trajectories(SMALL_RUNS[:2], jobs=2)
     assert not np.array_equal(faulty[0].xi1, sound[0].xi1)  # the fault was in force, not served from a worker
+    assert dynamics._worker(job, dynamics.PER_DECADE, {"flow": cache.fingerprint()})  # the same code: it computes
 
 
 def test_jobs_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -263,15 +267,51 @@ def test_jobs_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
             dynamics.default_jobs()
     with pytest.raises(InvalidParameter, match="jobs"):
         dynamics.trajectories(SMALL_RUNS, jobs=0)
-    with pytest.raises(InvalidParameter, match="t_max"):
-        dynamics.trajectories([(4, 3, 2.0, 0.05)])  # type: ignore[list-item]
+
 
 
 def test_a_second_process_waits_for_the_entry_being_computed() -> None:
-    # two processes ask for the same run at once: it is computed once (the lock), the other reads it
-    code = ("import sys, model.dynamics as d; r = d.trajectory(4, 3, 2.0, t_max=300); "
-            "print(r.seconds, r.xi1[-1])")
-    processes = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                                  env={**os.environ, "ONENN_JOBS": "1"}) for _ in range(2)]
-    outputs = {p.communicate(timeout=300)[0].strip() for p in processes}
-    assert len(outputs) == 1  # the same recorded compute time: one computed, the other read the file
+    # while this process holds an entry's lock, another process asking for it waits, then reads what was written
+    key = dynamics._flow_key(4, 3, 2.0, 0.05, 300, dynamics.PER_DECADE)
+    name, text = cache.entry_name(key)
+    path = cache._path(name, dynamics.Trajectory)
+    planted = dynamics.trajectory(4, 3, 2.0, t_max=30)  # a stand-in: different values under the real key
+    code = "import model.dynamics as d; r = d.trajectory(4, 3, 2.0, t_max=300); print(r.t[-1], r.seconds)"
+    with cache._locked(path):
+        process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                                   env={**os.environ, "ONENN_JOBS": "1"})
+        time.sleep(3)  # long enough to import and block on the lock
+        assert process.poll() is None
+        cache._store(path, planted, text)  # type: ignore[arg-type]
+    out = process.communicate(timeout=120)[0].split()
+    assert out == ["30", repr(planted.seconds)]  # it read the planted entry instead of computing its own
+
+
+def test_bad_runs_are_named() -> None:
+    for bad in ([(4, 3, 2.0, 0.05)], [7], [(4, 3, 2.0, 0.05, 0)]):
+        with pytest.raises(InvalidParameter, match=r"run|t_max"):
+            dynamics.trajectories(bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameter, match="per_decade"):
+        dynamics.trajectories([(4, 3, 2.0, 0.05, 10)], per_decade=0)
+    for job in [("fast", (4, 3, 2.0, 0.05, 10)), ("literal", (4, 3, 2.0, 0.05, -1)), "flow"]:
+        with pytest.raises(InvalidParameter, match=r"job|steps"):
+            dynamics.prefetch([job])  # type: ignore[list-item]
+
+
+def test_prefetch_computes_flow_and_literal_runs_side_by_side() -> None:
+    jobs = [("literal", (4, 3, 2.0, 0.05, 50)), ("flow", (4, 3, 2.0, 0.05, 50))]
+    assert dynamics.prefetch(jobs, jobs_limit=2) == 2
+    assert len(list(cache.cache_dir().glob("trajectory-*.npz"))) == 2  # type: ignore[union-attr]
+    assert dynamics.prefetch(jobs, jobs_limit=2) == 0  # both cached now
+    literal = dynamics.literal_trajectory(4, 3, 2.0, steps=50)
+    assert literal.method == "literal" and literal.t.size == 51
+
+
+@pytest.mark.parametrize(("N", "d", "sigma", "eta", "steps"), [(16, 8, 3.0, 1.0, 300), (32, 32, 56.0, 0.05, 200)])
+def test_flow_follows_literal_gd_off_the_main_setting(N: int, d: int, sigma: float, eta: float, steps: int) -> None:
+    # the claims also use eta = 1 and the grid's corner (32, 32): the flow must follow GD there too
+    flow = dynamics.flow(N, d, sigma, eta, t_max=steps)
+    literal = dynamics.literal_gd(N, d, sigma, eta, steps=steps, record=flow.t)
+    for name in ("xi1", "xi2", "loss"):
+        truth, values = getattr(literal, name), getattr(flow, name)
+        assert np.max(np.abs(values - truth) / np.maximum(np.abs(truth), 1e-300)) <= 1e-8, name
