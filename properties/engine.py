@@ -205,7 +205,11 @@ def run_claim(
     try:
         with planted:
             if claim.kind == "measure":
-                measurement = claim.function()
+                token = active_recorder().set(recorder)  # so that attach() (a plot) works in a measure too
+                try:
+                    measurement = claim.function()
+                finally:
+                    active_recorder().reset(token)
                 if not isinstance(measurement, Measurement):
                     raise TypeError(f"measure claim {claim.id} returned {type(measurement).__name__}")
                 verdict = "measured" if math.isfinite(measurement.value) else "error"
@@ -213,6 +217,7 @@ def run_claim(
                     "value": measurement.value,
                     "trend": measurement.trend,
                     "details": dict(measurement.details),
+                    **recorder.attachments,
                 }
             else:
                 _run_property(claim, derived, profile, recorder)

@@ -221,3 +221,21 @@ def test_check_at_most_records_margin_and_ratio() -> None:
     check_at_most(1.0, 2.0, message="below the bound passes")
     with pytest.raises(ClaimViolation, match=r"over \(margin -1\)"):
         check_at_most(3.0, 2.0, message="over")
+
+
+def test_a_measure_can_attach_a_plot() -> None:
+    from properties.registry import attach
+
+    reg = Registry()
+
+    @reg.claim("G1", section="test", kind="measure")
+    def drawn() -> Measurement:
+        """A measure that attaches plot data, as C7.grid does.
+        nowhere, claim G1
+        """
+        attach("plot", {"kind": "trajectories", "series": {}})
+        return Measurement(1.0, "flat")
+
+    result = run_claim(reg.get("G1"))
+    assert result.verdict == "measured" and result.evidence["plot"]["kind"] == "trajectories"
+    attach("plot", {"kind": "ignored"})  # outside a run: nothing to attach to, and no error
