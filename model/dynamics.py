@@ -432,16 +432,26 @@ def _run(job: Job, per_decade: int) -> Trajectory:
     return literal_trajectory(N, d, sigma, eta, steps=length)
 
 
-def _worker(job: Job, per_decade: int, expected: dict[str, str]) -> bool:
-    """Compute one job into the disk cache, unless this process's code differs from the caller's (False).
+def _worker(job: Job, per_decade: int, expected: dict[str, str]) -> str:
+    """Compute one job into the disk cache: "done", "declined" (this process's code differs from the
+    caller's), or "failed" (the computation raised: the claim that reads the run computes it again and
+    gets the error itself, instead of whichever claim happened to start the prefetch).
 
     A worker imports the code from disk, without a fault planted in the caller: its result would be
     stored under its own code's key, which the caller never reads, so it would only waste the time.
     """
     if cache.fingerprint(_entry(job, per_decade)[1]) != expected[job[0]]:
-        return False
-    _run(job, per_decade)
-    return True
+        return "declined"
+    try:
+        _run(job, per_decade)
+    except Exception:  # reported where the run is read (see the docstring)
+        return "failed"
+    return "done"
+
+
+#: Fingerprints whose jobs the workers declined (the caller's code differs from the files): no new pool
+#: is started for them, since it would decline again.
+_DECLINED: set[str] = set()
 
 
 def _checked_jobs(jobs: Sequence[Job]) -> list[Job]:
@@ -473,13 +483,16 @@ def prefetch(jobs: Sequence[Job], *, per_decade: int = PER_DECADE, jobs_limit: i
     limit = default_jobs() if jobs_limit is None else checks.require_integer("jobs", jobs_limit, 1)
     missing = [job for job in dict.fromkeys(checked) if cache.lookup(*_lookup_args(job, per_decade)) is None]
     workers = min(limit, len(missing))
-    if workers > 1 and cache.cache_dir() is not None:
-        expected = {"flow": cache.fingerprint(cache.FINGERPRINTED), "literal": cache.fingerprint(_LITERAL_DEPENDS)}
+    expected = {"flow": cache.fingerprint(cache.FINGERPRINTED), "literal": cache.fingerprint(_LITERAL_DEPENDS)}
+    if workers > 1 and cache.cache_dir() is not None and expected["flow"] not in _DECLINED:
         try:
             with _worker_environment(), ProcessPoolExecutor(
                     workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                # a worker's exception is raised here; jobs it declined (False) are computed when read
-                list(pool.map(functools.partial(_worker, per_decade=per_decade, expected=expected), missing))
+                # jobs declined or failed are computed when read, by the caller that reads them
+                outcomes = list(pool.map(functools.partial(_worker, per_decade=per_decade, expected=expected),
+                                         missing))
+            if "declined" in outcomes:
+                _DECLINED.add(expected["flow"])
         except BrokenProcessPool as error:
             warnings.warn(f"a worker process died ({error}; for instance, a script that calls model.dynamics "
                           "without the `if __name__ == '__main__':` guard, or a worker killed for lack of memory); "

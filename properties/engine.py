@@ -28,6 +28,7 @@ import hypothesis
 import numpy as np
 from hypothesis.errors import Unsatisfiable
 
+from model.errors import InvalidParameter
 from properties import faults as fault_registry
 from properties.expected import Expected, matches
 from properties.registry import (
@@ -212,6 +213,10 @@ def run_claim(
                     active_recorder().reset(token)
                 if not isinstance(measurement, Measurement):
                     raise TypeError(f"measure claim {claim.id} returned {type(measurement).__name__}")
+                clash = set(recorder.attachments) & {"value", "trend", "details"}
+                if clash:
+                    raise InvalidParameter(f"measure claim {claim.id} attaches {sorted(clash)}, names its "
+                                           "measurement uses")
                 verdict = "measured" if math.isfinite(measurement.value) else "error"
                 evidence = {
                     "value": measurement.value,

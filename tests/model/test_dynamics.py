@@ -247,7 +247,7 @@ def test_workers_decline_when_the_callers_code_differs() -> None:
     # a spawned worker imports the code from disk, without the caller's planted fault: it must not spend time on
     # a run the caller cannot use (its result would be keyed by the worker's own code); the caller computes it
     job = ("flow", (4, 3, 2.0, 0.05, 20))
-    assert not dynamics._worker(job, dynamics.PER_DECADE, {"flow": "another fingerprint"})
+    assert dynamics._worker(job, dynamics.PER_DECADE, {"flow": "another fingerprint"}) == "declined"
     assert not list(cache.cache_dir().glob("trajectory-*.npz"))  # type: ignore[union-attr]
     with faults.get("integrator_without_error_control").applied():
         faulty = dynamics.trajectories(SMALL_RUNS[:2], jobs=2)
@@ -255,7 +255,9 @@ def test_workers_decline_when_the_callers_code_differs() -> None:
     cache.clear_memory()
     sound = dynamics.trajectories(SMALL_RUNS[:2], jobs=2)
     assert not np.array_equal(faulty[0].xi1, sound[0].xi1)  # the fault was in force, not served from a worker
-    assert dynamics._worker(job, dynamics.PER_DECADE, {"flow": cache.fingerprint()})  # the same code: it computes
+    assert dynamics._worker(job, dynamics.PER_DECADE, {"flow": cache.fingerprint()}) == "done"  # the same code
+    bad = ("flow", (4, 3, 2000.0, 0.05, 20))  # sigma out of range: raises inside the worker, reported as failed
+    assert dynamics._worker(bad, dynamics.PER_DECADE, {"flow": cache.fingerprint()}) == "failed"
 
 
 def test_jobs_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -276,13 +278,19 @@ def test_a_second_process_waits_for_the_entry_being_computed() -> None:
     name, text = cache.entry_name(key)
     path = cache._path(name, dynamics.Trajectory)
     planted = dynamics.trajectory(4, 3, 2.0, t_max=30)  # a stand-in: different values under the real key
-    code = "import model.dynamics as d; r = d.trajectory(4, 3, 2.0, t_max=300); print(r.t[-1], r.seconds)"
+    code = ("import model.dynamics as d; print('ready', flush=True); r = d.trajectory(4, 3, 2.0, t_max=300); "
+            "print(r.t[-1], r.seconds)")
     with cache._locked(path):
         process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                                    env={**os.environ, "ONENN_JOBS": "1"})
-        time.sleep(3)  # long enough to import and block on the lock
-        assert process.poll() is None
-        cache._store(path, planted, text)  # type: ignore[arg-type]
+        try:
+            assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+            time.sleep(1.0)  # from "ready" to the lock is a few milliseconds of work
+            assert process.poll() is None  # it waits (without the lock it would compute its own run)
+            cache._store(path, planted, text)  # type: ignore[arg-type]
+        except BaseException:
+            process.kill()
+            raise
     out = process.communicate(timeout=120)[0].split()
     assert out == ["30", repr(planted.seconds)]  # it read the planted entry instead of computing its own
 

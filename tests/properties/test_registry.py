@@ -239,3 +239,20 @@ def test_a_measure_can_attach_a_plot() -> None:
     result = run_claim(reg.get("G1"))
     assert result.verdict == "measured" and result.evidence["plot"]["kind"] == "trajectories"
     attach("plot", {"kind": "ignored"})  # outside a run: nothing to attach to, and no error
+
+
+def test_a_measure_attachment_may_not_shadow_its_measurement() -> None:
+    from properties.registry import attach
+
+    reg = Registry()
+
+    @reg.claim("G2", section="test", kind="measure")
+    def shadowing() -> Measurement:
+        """A measure that attaches under the name of its own value.
+        nowhere, claim G2
+        """
+        attach("value", 2.0)
+        return Measurement(1.0, "flat")
+
+    result = run_claim(reg.get("G2"))
+    assert result.verdict == "error" and "value" in str(result.evidence)
