@@ -19,6 +19,7 @@ CLAIM_MODULES = (
     "properties.landscape",
     "properties.geometry",
     "properties.dynamics",
+    "properties.shift",
 )
 
 

@@ -382,3 +382,33 @@ def _xi1_step_sign(grad1: Any) -> Any:
 def _lemma13_upper_sign(xi2: Any, N: int, eta: float) -> tuple[Any, Any]:
     """Lemma 13's upper bound eta e^{+xi2/15} for eta e^{-xi2/15}."""
     return math.log(eta) - 2 * xi2 - 3 * math.log(N + 1) - 1, math.log(eta) + xi2 / 15
+
+
+@_fault("shift_error_against_first_label", patches="model.shift.target_labels", targets=("C10",))
+def _first_label(prompt: Any) -> Any:
+    """The test error measured against the first example's label y_1 instead of the 1-NN label y*."""
+    return prompt.y[:, 0].to(torch.float64)
+
+
+@_fault("shift_bound_without_query_term", patches="model.shift._first_term", targets=("C10",))
+def _without_query_term(xi1: float, xi2: float, N: int, B: float, delta: Any) -> Any:
+    """Theorem 2's bound without its q_0 term e^{2 xi1 - xi2}: B^2 (2N e^{-xi1 delta/2})^2."""
+    import numpy as np
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        decay = np.exp(-xi1 * delta / 2) if xi1 > 0 else np.ones_like(delta)
+        return B**2 * (2 * N * decay) ** 2
+
+
+@_fault("shift_delta_not_optimised", patches="model.shift.c10_bound", targets=("C10",))
+def _fixed_delta(xi1: float, xi2: float, N: int, B: float, margins: Any, alpha: float) -> Any:
+    """The bound at one delta (the median positive margin) instead of the inf over delta."""
+    import numpy as np
+
+    import model.shift as shift
+
+    m = np.asarray(margins, dtype=np.float64)
+    delta = float(np.median(m[np.isfinite(m) & (m > 0)]))
+    p_upper = min(1.0, float(np.mean(m < delta)) + shift.dkw_epsilon(m.size, alpha))
+    first = float(shift._first_term(xi1, xi2, N, B, np.array([delta]))[0])
+    return shift.BoundResult(first + (2 * B) ** 2 * p_upper, delta, p_upper, first)
