@@ -31,7 +31,8 @@ The test laws (all seeded, prompt i drawn from its own generator as in :mod:`mod
 * ``antipodal``: the examples in a cap around -x_q (x_j = normalise(-x_q + s g_j / sqrt(d)), g_j
   standard Gaussian, so s is the cap's relative width), labels +-1: the nearest neighbour is far
   (tau* near -1), so the query's own weight q_0, with q_0 / q_{i*} = e^{xi1 (1 - tau*) - xi2}
-  (THEORY.md C10 pieces), carries the error: the law that needs the bound's e^{2 xi1 - xi2} term.
+  (THEORY.md C10 pieces), carries the error once 2 xi1 - xi2 is no longer very negative: the law
+  that needs the bound's e^{2 xi1 - xi2} term.
 """
 
 from __future__ import annotations
