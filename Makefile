@@ -13,7 +13,7 @@ OUT ?= report
 
 help:
 	@echo "make verify   run every claim, print the verdict table, write $(OUT)/report.{json,md}"
-	@echo "make test     run the pytest suite (pytest-xdist, one process per CPU)"
+	@echo "make test     run the pytest suite (pytest-xdist, one process per CPU, one thread each)"
 	@echo "make lint     ruff and mypy"
 
 $(STAMP): pyproject.toml
@@ -26,7 +26,7 @@ verify: $(STAMP)
 	$(PY) -m verify --out $(OUT)
 
 test: $(STAMP)
-	$(PY) -m pytest -n auto
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n auto
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check model properties verify tests
