@@ -488,8 +488,7 @@ def loss_times_log_t_grid() -> Measurement:
     for name, run in grid.items():
         peak, at = _loss_log_t(run)
         constant = measured_c_d(run)
-        lhs = lemma8_lhs(run.grad1, run.grad2)
-        where = int(np.argmin(np.log(np.maximum(lhs, 1e-300)) + 6 * run.xi1))
+        where = int(np.nanargmin(log_implied_c_d(run)))
         rows[name] = {"N": run.N, "d": run.d, "sigma": run.sigma, "in_regime": in_regime(run),
                       "sup_L_log_t": peak, "at_t": at, "C_d_at_t": int(run.t[where]),
                       "L_log_t_at_1e9": float(run.loss[-1] * log_t(run.t[-1:])[0]), "L_at_1e9": float(run.loss[-1]),
@@ -718,12 +717,21 @@ def lemma8_lhs(grad1: np.ndarray, grad2: np.ndarray) -> np.ndarray:
     return -grad1 - 2 * grad2
 
 
+def log_implied_c_d(run: dynamics.Trajectory) -> NDArray[np.float64]:
+    """log of the C_d that makes Lemma 8 tight at each checkpoint: log(lhs e^{6 xi1} / (1 - 1/(2N))).
+
+    -inf where the left side is 0 and NaN where it is negative (Lemma 8 then has no C_d > 0 there).
+    """
+    lhs = lemma8_lhs(run.grad1, run.grad2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(np.log(lhs) + 6 * run.xi1 - math.log(1 - 1 / (2 * run.N)))
+
+
 def measured_c_d(run: dynamics.Trajectory) -> float:
     """The largest C_d with Lemma 8 true at every checkpoint of ``run``: min of lhs e^{6 xi1} / (1 - 1/(2N))."""
-    lhs = lemma8_lhs(run.grad1, run.grad2)
-    if np.any(lhs <= 0):
+    log_c = log_implied_c_d(run)
+    if not np.all(np.isfinite(log_c)):
         return -math.inf
-    log_c = np.log(lhs) + 6 * run.xi1 - math.log(1 - 1 / (2 * run.N))
     return float(np.exp(np.min(log_c)))
 
 
@@ -740,8 +748,7 @@ def lemma8_constant() -> Measurement:
     value = min(by_run.values())
     where = {}
     for label, run in runs().items():
-        lhs = lemma8_lhs(run.grad1, run.grad2)
-        k = int(np.argmin(np.log(np.maximum(lhs, 1e-300)) + 6 * run.xi1))
+        k = int(np.nanargmin(log_implied_c_d(run)))
         where[label] = f"t = {int(run.t[k])} (xi1 = {run.xi1[k]:.4g}, xi2 = {run.xi2[k]:.4g})"
     return Measurement(value, f"C_d by run: {by_run}; each minimum is met at {where}",
                        {"by_run": by_run, "at": where})
@@ -816,10 +823,8 @@ def judged_c_d() -> tuple[dict[str, tuple[dynamics.Trajectory, float]], list[str
 def _fitting_checkpoints(run: dynamics.Trajectory, constant: float) -> NDArray[np.bool_]:
     """The checkpoints where Lemma 8 is tight with this C_d (where C_d was measured): Lemma 10 holds there
     by construction, up to 2 Delta xi2 - 2 e^{2 xi1 - 2 xi2} (about e^{-2 sigma} at t = 0)."""
-    lhs = lemma8_lhs(run.grad1, run.grad2)
-    with np.errstate(divide="ignore", invalid="ignore"):  # log of a non-positive lhs: -inf or NaN, never fitted
-        log_fitted = np.log(lhs) + 6 * run.xi1 - math.log(1 - 1 / (2 * run.N))
-    return np.asarray(log_fitted <= math.log(constant) + 1e-12)
+    with np.errstate(invalid="ignore"):  # NaN (a negative lhs) compares False: never fitted
+        return np.asarray(log_implied_c_d(run) <= math.log(constant) + 1e-12)
 
 
 def lemma10_rhs(xi1: np.ndarray, xi2: np.ndarray, N: int, constant: float) -> np.ndarray:
