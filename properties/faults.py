@@ -384,13 +384,14 @@ def _lemma13_upper_sign(xi2: Any, N: int, eta: float) -> tuple[Any, Any]:
     return math.log(eta) - 2 * xi2 - 3 * math.log(N + 1) - 1, math.log(eta) + xi2 / 15
 
 
-@_fault("shift_error_against_first_label", patches="model.shift.target_labels", targets=("C10",))
+@_fault("shift_error_against_first_label", patches="model.shift.target_labels",
+        targets=("C10", "C10.adversarial", "C10.rate"))
 def _first_label(prompt: Any) -> Any:
     """The test error measured against the first example's label y_1 instead of the 1-NN label y*."""
     return prompt.y[:, 0].to(torch.float64)
 
 
-@_fault("shift_bound_without_query_term", patches="model.shift._first_term", targets=("C10",))
+@_fault("shift_bound_without_query_term", patches="model.shift._first_term", targets=("C10", "C10.adversarial"))
 def _without_query_term(xi1: float, xi2: float, N: int, B: float, delta: Any) -> Any:
     """Theorem 2's bound without its q_0 term e^{2 xi1 - xi2}: B^2 (2N e^{-xi1 delta/2})^2."""
     import numpy as np
@@ -400,7 +401,7 @@ def _without_query_term(xi1: float, xi2: float, N: int, B: float, delta: Any) ->
         return B**2 * (2 * N * decay) ** 2
 
 
-@_fault("shift_delta_not_optimised", patches="model.shift.c10_bound", targets=("C10",))
+@_fault("shift_delta_not_optimised", patches="model.shift.c10_bound", targets=("C10", "C10.adversarial"))
 def _fixed_delta(xi1: float, xi2: float, N: int, B: float, margins: Any, alpha: float) -> Any:
     """The bound at one delta (the median positive margin) instead of the inf over delta."""
     import numpy as np
@@ -412,3 +413,4 @@ def _fixed_delta(xi1: float, xi2: float, N: int, B: float, margins: Any, alpha: 
     p_upper = min(1.0, float(np.mean(m < delta)) + shift.dkw_epsilon(m.size, alpha))
     first = float(shift._first_term(xi1, xi2, N, B, np.array([delta]))[0])
     return shift.BoundResult(first + (2 * B) ** 2 * p_upper, delta, p_upper, first)
+

@@ -34,6 +34,7 @@ __all__ = [
     "Recorder",
     "Registry",
     "attach",
+    "attach_row",
     "check",
     "check_at_most",
     "claim",
@@ -139,6 +140,14 @@ def attach(key: str, value: Any) -> None:
     recorder = _RECORDER.get()
     if recorder is not None:
         recorder.attachments[key] = value
+
+
+def attach_row(key: str, row: Any) -> None:
+    """Append ``row`` (JSON-ready) to the list the running claim's evidence holds as ``key``: one row per
+    Hypothesis example, say. Outside a claim run it does nothing."""
+    recorder = _RECORDER.get()
+    if recorder is not None:
+        recorder.attachments.setdefault(key, []).append(row)
 
 
 def check_at_most(value: float, bound: float, *, message: str) -> None:

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
+from model.adversarial import LABELS, QUERIES, TestLaw
 from model.errors import InvalidParameter
 from model.prompt import BINARY, LabelSpace, Prompt, bounded
 
@@ -35,6 +36,8 @@ __all__ = [
     "LARGE_N",
     "N_LIMIT",
     "SEEDS",
+    "TEST_LAW_BOUNDS",
+    "adversarial_laws",
     "adversarial_prompts",
     "antipodal_prompts",
     "boundary_prompts",
@@ -424,3 +427,41 @@ def prompts(
         uniform_prompts(n_max=n_max, d_max=d_max, labels=labels),
         adversarial_prompts(n_max=n_max, d_max=d_max, labels=labels, large=large),
     )
+
+
+#: Label bounds the test-law strategy tries (both sides of C10 scale with B^2; B != 1 checks that they do).
+TEST_LAW_BOUNDS = (1.0, 0.5, 3.0)
+
+
+@st.composite
+def _test_law(draw: Any, sizes: tuple[tuple[int, int], ...]) -> TestLaw:
+    N, d = draw(st.sampled_from(sizes))
+    return TestLaw(
+        N=N, d=d,
+        clusters=draw(st.integers(1, 8)),
+        spread=draw(st.floats(0.01, 2.0)),
+        query=draw(st.sampled_from(QUERIES)),
+        jitter=draw(st.floats(0.0, 0.5)),
+        labels=draw(st.sampled_from(LABELS)),
+        p=draw(st.floats(0.01, 0.99)),
+        B=draw(st.sampled_from(TEST_LAW_BOUNDS)),
+    )
+
+
+def adversarial_laws(*, sizes: tuple[tuple[int, int], ...]) -> st.SearchStrategy[TestLaw]:
+    """Adversarial test laws for C10 (model.adversarial.TestLaw) with (N, d) drawn from ``sizes``.
+
+    Every knob of the law is drawn: 1..8 clusters of spread 0.01..2, each query placement (from the
+    mixture, uniform, antipodal, on a 1-NN boundary) with jitter 0..0.5, each label rule (coin with
+    P(+B) = p, labels set by a half-space and flipped with probability p, continuous labels skewed by p)
+    with p in [0.01, 0.99], and B in TEST_LAW_BOUNDS. Shrinks towards the first size, one cluster,
+    queries from the mixture, coin labels and B = 1.
+    """
+    if not isinstance(sizes, tuple) or not sizes:
+        raise InvalidParameter(f"sizes must be a nonempty tuple of (N, d) pairs, got {sizes!r}")
+    for pair in sizes:
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise InvalidParameter(f"each size must be an (N, d) pair, got {pair!r}")
+        check_int("N", pair[0], 1)
+        check_int("d", pair[1], 2)
+    return _test_law(sizes)
