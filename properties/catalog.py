@@ -20,6 +20,7 @@ CLAIM_MODULES = (
     "properties.geometry",
     "properties.dynamics",
     "properties.shift",
+    "properties.experiments",
 )
 
 

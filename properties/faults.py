@@ -385,7 +385,7 @@ def _lemma13_upper_sign(xi2: Any, N: int, eta: float) -> tuple[Any, Any]:
 
 
 @_fault("shift_error_against_first_label", patches="model.shift.target_labels",
-        targets=("C10", "C10.adversarial", "C10.rate"))
+        targets=("C10", "C10.adversarial", "C10.rate", "E1"))
 def _first_label(prompt: Any) -> Any:
     """The test error measured against the first example's label y_1 instead of the 1-NN label y*."""
     return prompt.y[:, 0].to(torch.float64)
@@ -414,3 +414,23 @@ def _fixed_delta(xi1: float, xi2: float, N: int, B: float, margins: Any, alpha: 
     first = float(shift._first_term(xi1, xi2, N, B, np.array([delta]))[0])
     return shift.BoundResult(first + (2 * B) ** 2 * p_upper, delta, p_upper, first)
 
+
+# --- the training experiment (E1) ----------------------------------------------------------------
+
+
+@_fault("sgd_step_ascends", patches="model.training.sgd_step", targets=("E1",))
+def _sgd_ascends(W: torch.Tensor, gradient: torch.Tensor, eta: float) -> torch.Tensor:
+    """The SGD step with the wrong sign: W + eta * gradient (gradient ascent on the loss)."""
+    return W + eta * gradient
+
+
+@_fault("smoother_untuned", patches="model.training.tune_bandwidth", targets=("E1",))
+def _smoother_untuned(validation: Any, betas: Any = None) -> Any:
+    """The kernel smoother's bandwidth is not tuned: the grid's first beta (0, the mean label) is kept."""
+    import model.nearest as nearest
+    import model.training as training
+
+    grid = tuple(training.BETA_GRID if betas is None else betas)
+    target = nearest.nearest(validation).label
+    mse = tuple(float(((training.smoother_predict(validation, beta) - target) ** 2).mean()) for beta in grid)
+    return training.Tuning(grid[0], grid, mse)

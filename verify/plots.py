@@ -2,7 +2,10 @@
 
 A claim attaches ``{"kind": "landscape", "x": [...], "y": [...], "z": [[...]], ...}`` (a contour plot)
 or ``{"kind": "trajectories", "series": {run: {"log10_t": [...], "xi1": [...], ...}}}`` (four panels of
-GD runs against log10 t) under the evidence key ``plot`` (:func:`properties.registry.attach`);
+GD runs against log10 t) or ``{"kind": "training", "curves": {run: {"step": [...], "loss": [...]}},
+"test": {run: {model: [mean, lower, upper]}}, "threshold": t}`` (claim E1, in the style of [LCG24] Fig. 3:
+the training loss against the SGD step, and the test MSE of each model with its confidence interval)
+under the evidence key ``plot`` (:func:`properties.registry.attach`);
 :func:`write_plots` draws each into
 ``<claim ID>.png`` beside the report, and the Markdown report embeds it. matplotlib is imported
 lazily with the Agg backend (no display needed).
@@ -52,9 +55,42 @@ def _trajectories(figure: Any, plot: dict[str, Any]) -> None:
     panels[1, 0].legend(fontsize=7)
 
 
+def _training(figure: Any, plot: dict[str, Any]) -> None:
+    """Two panels: the training loss against SGD step + 1 (log x), one line per run; the test MSE of each model
+    per run (log y), a marker at the mean and a bar from the lower to the upper confidence bound (a bound of 0
+    is drawn at the panel's floor), with the criterion's threshold as a dashed line."""
+    import numpy as np
+
+    curves, test = figure.subplots(1, 2)
+    for run, series in plot["curves"].items():
+        curves.plot(np.asarray(series["step"]) + 1, series["loss"], marker=".", linewidth=1.2, label=run)
+    curves.set_xscale("log")
+    curves.set_xlabel("SGD step + 1")
+    curves.set_ylabel("training loss")
+    curves.grid(alpha=0.3)
+    curves.legend(fontsize=7)
+    runs = list(plot["test"])
+    models = list(dict.fromkeys(model for row in plot["test"].values() for model in row))
+    values = [v for row in plot["test"].values() for triple in row.values() for v in triple if v > 0]
+    floor = min(values, default=1.0) / 10
+    width = 0.8 / max(len(models), 1)
+    for i, model in enumerate(models):
+        x = np.arange(len(runs)) + (i - (len(models) - 1) / 2) * width
+        mean, lower, upper = (np.array([max(plot["test"][run][model][j], floor) for run in runs]) for j in range(3))
+        test.errorbar(x, mean, yerr=[mean - lower, upper - mean], fmt="o", capsize=3, label=model)
+    if plot.get("threshold") is not None:
+        test.axhline(plot["threshold"], color="black", linestyle="--", linewidth=0.8, label="threshold")
+    test.set_yscale("log")
+    test.set_xticks(np.arange(len(runs)), runs, fontsize=7)
+    test.set_ylabel("separated test MSE vs the 1-NN label")
+    test.set_title("means, with confidence bounds (0 drawn at the floor)", fontsize=8)
+    test.grid(alpha=0.3, axis="y")
+    test.legend(fontsize=7)
+
+
 _KINDS = {"landscape": _landscape}
 #: Kinds that draw a whole figure (several panels, no colour bar).
-_FIGURES = {"trajectories": _trajectories}
+_FIGURES = {"trajectories": _trajectories, "training": _training}
 
 
 def write_plots(report: dict[str, Any], directory: Path) -> dict[str, str]:
