@@ -12,12 +12,15 @@ loose or wrong:
 * the query (``query``):
   - ``"mixture"``: from the examples' own mixture;
   - ``"uniform"``: uniform on the sphere;
-  - ``"antipodal"``: normalise(-mu_k + jitter g / sqrt(d)), far from every example (tau* near -1): the
-    query's own weight q_0, with q_0 / q_{i*} = e^{xi1 (1 - tau*) - xi2}, carries the error, so the
-    bound's e^{2 xi1 - xi2} term is needed;
-  - ``"boundary"``: at the midpoint of x_1 and the first example whose label differs from y_1,
-    normalise(normalise(x_1 + x_b) + jitter g / sqrt(d)): on a 1-NN decision boundary up to the jitter
-    (x_b = x_2 when every label equals y_1; the example itself, jittered, when N = 1);
+  - ``"antipodal"``: normalise(-mu_k + jitter g / sqrt(d)), opposite cluster k (with one tight cluster,
+    far from every example: tau* near -1): the query's own weight q_0, with q_0 / q_{i*} =
+    e^{xi1 (1 - tau*) - xi2}, carries the error, so the bound's e^{2 xi1 - xi2} term is needed;
+  - ``"boundary"``: on a 1-NN decision boundary, then jittered: on the great circle from x_1 to the
+    example x_b nearest to it among those labelled otherwise, the point where the 1-NN label changes
+    (found by bisection, so that every other example is taken into account: there the two nearest
+    examples are labelled differently and equidistant, to rounding), then normalise(point + jitter g /
+    sqrt(d)). When every label is equal (no boundary), N = 1, or x_b = -x_1 (no unique great circle), the
+    query is x_1 jittered;
 * the labels (``labels``), all in [-B, B]:
   - ``"coin"``: +B with probability p, else -B (p near 0 or 1: heavy imbalance);
   - ``"halfspace"``: B sign(<x_j, v>) for a fixed direction v (the law's), each flipped with
@@ -82,6 +85,10 @@ class TestLaw:
         p = check_real(self.p, "p")
         if not 0 <= p <= 1 or (self.labels == "continuous" and p in (0.0, 1.0)):
             raise InvalidParameter(f"p must lie in [0, 1] ((0, 1) for continuous labels), got {p!r}")
+        for name in ("spread", "jitter", "p", "B"):  # stored as floats: equal laws describe themselves alike
+            object.__setattr__(self, name, float(getattr(self, name)))
+        for name in ("N", "d", "clusters"):
+            object.__setattr__(self, name, int(getattr(self, name)))
 
     def describe(self) -> str:
         """The law in one line, every field named (for evidence and counterexamples)."""
@@ -121,14 +128,36 @@ def _query(law: TestLaw, x: torch.Tensor, y: torch.Tensor, centres: torch.Tensor
         return uniform_sphere((batch,), d, generator=generator)
     if law.query == "antipodal":
         return _around(-centres[pick], law.jitter, d, generator)
-    # boundary: the midpoint of x_1 and the first example labelled otherwise (x_2 if none; x_1 if N = 1)
-    rows = torch.arange(batch)
-    differs = y != y[:, :1]  # (batch, N)
-    partner = torch.where(differs.any(dim=1), differs.to(torch.int64).argmax(dim=1), min(1, law.N - 1))
-    middle = x[:, 0] + x[rows, partner]
-    norm = torch.linalg.vector_norm(middle, dim=-1, keepdim=True)
-    middle = torch.where(norm > 1e-12, middle / norm.clamp_min(1e-300), x[:, 0])  # antipodal pair: keep x_1
-    return _around(middle, law.jitter, d, generator)
+    return _around(_on_boundary(x, y), law.jitter, d, generator)
+
+
+#: Bisection steps of the boundary query: the interval along the great circle shrinks to 2^-60 of its length.
+_BISECTIONS = 60
+
+
+def _nearest_label(x: torch.Tensor, y: torch.Tensor, point: torch.Tensor) -> torch.Tensor:
+    """The label of the example nearest to ``point`` (B, d), (B,) (the first on exact ties)."""
+    return y.gather(1, torch.einsum("bnd,bd->bn", x, point).argmax(dim=1, keepdim=True))[:, 0]
+
+
+def _on_boundary(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """A point on a 1-NN decision boundary per prompt (module docstring, ``"boundary"``), (B, d)."""
+    start = x[:, 0]  # (B, d)
+    differs = y != y[:, :1]  # (B, N)
+    closeness = torch.where(differs, torch.einsum("bnd,bd->bn", x, start), -torch.inf)
+    end = x[torch.arange(x.shape[0]), closeness.argmax(dim=1)]  # (B, d): the nearest example labelled otherwise
+    usable = differs.any(dim=1) & (torch.linalg.vector_norm(start + end, dim=-1) > 1e-12)  # (B,)
+
+    def along(t: torch.Tensor) -> torch.Tensor:  # the great circle's points (normalised chords), (B, d)
+        return _normalise((1 - t)[:, None] * start + t[:, None] * end)
+
+    low, high = torch.zeros(x.shape[0], dtype=torch.float64), torch.ones(x.shape[0], dtype=torch.float64)
+    label_low = _nearest_label(x, y, start)
+    for _ in range(_BISECTIONS):  # keep: the 1-NN label at ``low`` is x_1's, at ``high`` it differs
+        middle = (low + high) / 2
+        same = _nearest_label(x, y, along(middle)) == label_low
+        low, high = torch.where(same, middle, low), torch.where(same, high, middle)
+    return torch.where(usable[:, None], along(high), start)
 
 
 def sample(law: TestLaw, batch: int, *, generator: torch.Generator) -> Prompt:

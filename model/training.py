@@ -212,8 +212,10 @@ def cached_train(N: int, d: int, *, prompts: int, steps: int, batch: int, eta: f
                  seed: int, per_decade: int = 4) -> TrainingRun:
     """:func:`train` through :mod:`model.cache` (memory, then disk), keyed by the settings and the code."""
     settings = _check_settings(N, d, prompts, steps, batch, eta, init_scale, seed, per_decade)
-    key = dict(zip(("kind", "N", "d", "prompts", "steps", "batch", "eta", "init_scale", "seed", "per_decade"),
-                   ("sgd", *settings), strict=True))
+    key: dict[str, object] = dict(zip(
+        ("kind", "N", "d", "prompts", "steps", "batch", "eta", "init_scale", "seed", "per_decade"),
+        ("sgd", *settings), strict=True))
+    key["torch"] = torch.__version__  # the run depends on torch's random streams and kernels
     return cache.cached(key, lambda: train(N, d, prompts=prompts, steps=steps, batch=batch, eta=eta,
                                            init_scale=init_scale, seed=seed, per_decade=per_decade),
                         TrainingRun, _sgd_code())

@@ -409,7 +409,8 @@ def _fixed_delta(xi1: float, xi2: float, N: int, B: float, margins: Any, alpha: 
     import model.shift as shift
 
     m = np.asarray(margins, dtype=np.float64)
-    delta = float(np.median(m[np.isfinite(m) & (m > 0)]))
+    positive = m[np.isfinite(m) & (m > 0)]
+    delta = float(np.median(positive)) if positive.size else 1.0  # (no finite margin: any delta will do)
     p_upper = min(1.0, float(np.mean(m < delta)) + shift.dkw_epsilon(m.size, alpha))
     first = float(shift._first_term(xi1, xi2, N, B, np.array([delta]))[0])
     return shift.BoundResult(first + (2 * B) ** 2 * p_upper, delta, p_upper, first)

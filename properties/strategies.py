@@ -454,8 +454,8 @@ def adversarial_laws(*, sizes: tuple[tuple[int, int], ...]) -> st.SearchStrategy
     Every knob of the law is drawn: 1..8 clusters of spread 0.01..2, each query placement (from the
     mixture, uniform, antipodal, on a 1-NN boundary) with jitter 0..0.5, each label rule (coin with
     P(+B) = p, labels set by a half-space and flipped with probability p, continuous labels skewed by p)
-    with p in [0.01, 0.99], and B in TEST_LAW_BOUNDS. Shrinks towards the first size, one cluster,
-    queries from the mixture, coin labels and B = 1.
+    with p in [0.01, 0.99], and B in TEST_LAW_BOUNDS. Shrinks towards the first size, one cluster of
+    spread 1, queries from the mixture without jitter, fair coin labels (p = 1/2) and B = 1.
     """
     if not isinstance(sizes, tuple) or not sizes:
         raise InvalidParameter(f"sizes must be a nonempty tuple of (N, d) pairs, got {sizes!r}")

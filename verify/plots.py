@@ -5,7 +5,9 @@ or ``{"kind": "trajectories", "series": {run: {"log10_t": [...], "xi1": [...], .
 GD runs against log10 t) or ``{"kind": "training", "curves": {run: {"step": [...], "loss": [...]}},
 "test": {run: {model: [mean, lower, upper]}}, "threshold": t}`` (claim E1, in the style of [LCG24] Fig. 3:
 the training loss against the SGD step, and the test MSE of each model with its confidence interval)
-under the evidence key ``plot`` (:func:`properties.registry.attach`);
+or ``{"kind": "panels", "x_label": ..., "panels": [{"title": ..., "y_label": ..., "log_y": bool, "series":
+{name: {"x": [...], "y": [...], "style": "-" or "--"}}}]}`` (a row of line plots) under the evidence key
+``plot`` (:func:`properties.registry.attach`);
 :func:`write_plots` draws each into
 ``<claim ID>.png`` beside the report, and the Markdown report embeds it. matplotlib is imported
 lazily with the Agg backend (no display needed).
@@ -88,9 +90,28 @@ def _training(figure: Any, plot: dict[str, Any]) -> None:
     test.legend(fontsize=7)
 
 
+def _panels(figure: Any, plot: dict[str, Any]) -> None:
+    """A row of panels, one per entry of ``plot["panels"]``: its ``series`` are lines {"x": [...], "y": [...],
+    "style": "-" or "--"} against ``plot["x_label"]``; ``log_y`` puts the y axis on a log scale (points <= 0
+    are then left out)."""
+    import numpy as np
+
+    specs = plot["panels"]
+    for axes, spec in zip(np.atleast_1d(figure.subplots(1, len(specs), sharex=True)), specs, strict=True):
+        for name, line in spec["series"].items():
+            axes.plot(line["x"], line["y"], linestyle=line.get("style", "-"), linewidth=1.2, label=name)
+        if spec.get("log_y"):
+            axes.set_yscale("log")
+        axes.set_title(spec.get("title", ""), fontsize=9)
+        axes.set_xlabel(plot.get("x_label", "x"))
+        axes.set_ylabel(spec.get("y_label", ""))
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=6)
+
+
 _KINDS = {"landscape": _landscape}
 #: Kinds that draw a whole figure (several panels, no colour bar).
-_FIGURES = {"trajectories": _trajectories, "training": _training}
+_FIGURES = {"trajectories": _trajectories, "training": _training, "panels": _panels}
 
 
 def write_plots(report: dict[str, Any], directory: Path) -> dict[str, str]:

@@ -69,11 +69,19 @@ def test_continuous_labels_are_bounded_and_skewed_by_p() -> None:
     assert float(_draw(TestLaw(N=8, d=4, labels="continuous", p=0.1)).y.mean()) < -0.5
 
 
-def test_boundary_query_without_jitter_sits_on_a_1nn_boundary() -> None:
-    prompt = _draw(TestLaw(N=2, d=3, clusters=1, spread=1.0, query="boundary", jitter=0.0))
-    differ = prompt.y[:, 0] != prompt.y[:, 1]
+@pytest.mark.parametrize(("N", "d", "labels"), [(2, 3, "coin"), (64, 8, "coin"), (16, 2, "halfspace"),
+                                                 (16, 8, "continuous")])
+def test_boundary_query_without_jitter_sits_on_a_1nn_boundary(N: int, d: int, labels: str) -> None:
+    prompt = _draw(TestLaw(N=N, d=d, clusters=2, spread=1.0, query="boundary", jitter=0.0, labels=labels, p=0.3))
+    mixed = (prompt.y != prompt.y[:, :1]).any(dim=1).numpy()  # prompts with a boundary at all
     margins = shift.margins_of(prompt)
-    assert bool(differ.any()) and float(abs(margins[differ.numpy()]).max()) < 1e-12  # equidistant: margin 0
+    assert mixed.mean() > 0.3 and float(margins[mixed].max()) < 1e-12  # two nearest, labelled apart, equidistant
+    assert bool((margins[~mixed] == math.inf).all())  # one label throughout: no boundary, margin inf
+
+
+def test_equal_laws_describe_themselves_alike() -> None:
+    assert TestLaw(N=4, d=3, p=0, B=1) == TestLaw(N=4, d=3, p=0.0, B=1.0)
+    assert TestLaw(N=4, d=3, p=0, B=1).describe() == TestLaw(N=4, d=3, p=0.0, B=1.0).describe()
 
 
 def test_antipodal_query_is_far_from_a_tight_cluster() -> None:
