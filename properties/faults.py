@@ -278,6 +278,20 @@ def _codes_not_centred(K: int) -> tuple[tuple[Any, ...], ...]:
     return tuple(tuple(Fraction(int(c == k)) for k in range(K)) for c in range(K))
 
 
+@_fault("argmax_wrong_axis", patches="model.multiclass.argmax_class", targets=("C12b", "C12c"))
+def _argmax_wrong_axis(logits: torch.Tensor) -> torch.Tensor:
+    """The argmax taken over the batch axis (the first) instead of the class axis (the last)."""
+    return torch.argmax(torch.as_tensor(logits), dim=0)
+
+
+@_fault("multiclass_scaling_dropped", patches="model.multiclass.population_loss", targets=("C12a.population",))
+def _scaling_dropped(xi1: float, xi2: float, N: int, d: int, K: int) -> float:
+    """The K-class population loss without its (K-1)/K: L_MC taken equal to L_bin."""
+    import model.exact as exact
+
+    return exact.population_loss(xi1, xi2, N, d)
+
+
 @_fault("regime_sqrt_dropped", patches="properties.geometry.regime_ratio", targets=("C11b", "C11c", "C11c.a"))
 def _regime_sqrt_dropped(N: int, d: int) -> float:
     """The regime N >= sqrt(d) ln d read as N >= d ln d."""

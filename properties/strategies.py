@@ -29,10 +29,12 @@ from hypothesis import strategies as st
 
 from model.adversarial import LABELS, QUERIES, TestLaw
 from model.errors import InvalidParameter
+from model.multiclass import ClassPrompt
 from model.prompt import BINARY, LabelSpace, Prompt, bounded
 
 __all__ = [
     "D_LIMIT",
+    "K_LIMIT",
     "LARGE_N",
     "N_LIMIT",
     "SEEDS",
@@ -43,6 +45,7 @@ __all__ = [
     "boundary_prompts",
     "check_int",
     "circle_prompts",
+    "class_prompts",
     "clustered_prompts",
     "duplicated_prompts",
     "free_prompts",
@@ -465,3 +468,31 @@ def adversarial_laws(*, sizes: tuple[tuple[int, int], ...]) -> st.SearchStrategy
         check_int("N", pair[0], 1)
         check_int("d", pair[1], 2)
     return _test_law(sizes)
+
+
+#: The largest number of classes the K-class strategies draw ([AW26]'s experiments go to K = 10).
+K_LIMIT = 10
+
+
+@st.composite
+def _class_prompt(draw: Any, k_max: int, n_max: int, d_max: int) -> ClassPrompt:
+    geometry = draw(prompts(n_max=n_max, d_max=d_max, labels=BINARY))  # any geometry, adversarial ones included
+    K = draw(st.integers(2, k_max))
+    # class imbalance: a dominant class with probability `share`, the rest uniform; share = 1/K is balanced
+    share = draw(st.one_of(st.just(1.0 / K), st.floats(0.0, 1.0)))
+    dominant = draw(st.integers(0, K - 1))
+    rng = np.random.default_rng(draw(SEEDS))
+    p = np.full(K, (1.0 - share) / (K - 1))
+    p[dominant] = share
+    classes = rng.choice(K, size=(1, geometry.n), p=p / p.sum())
+    return ClassPrompt(geometry.x, torch.from_numpy(classes), geometry.xq, K)
+
+
+def class_prompts(*, k_max: int = K_LIMIT, n_max: int = 16, d_max: int = 8) -> st.SearchStrategy[ClassPrompt]:
+    """One K-class prompt (model.multiclass.ClassPrompt, B = 1): the geometry of :func:`prompts` (uniform and
+    every adversarial family: ties, near-ties, boundaries, clusters, d = 2, long prompts), K in [2, k_max],
+    classes iid with one dominant class (share drawn in [0, 1], or balanced). Shrinks towards the minimal
+    prompt of :func:`prompts` with K = 2 balanced classes."""
+    check_int("k_max", k_max, 2, K_LIMIT)
+    _sizes(1, n_max, d_max, BINARY)
+    return _class_prompt(k_max, n_max, d_max)
