@@ -8,11 +8,13 @@ STAMP := $(VENV)/.onenn-installed
 # multi-GB CUDA build, so torch is pinned here (pyproject.toml keeps a normal range for users).
 TORCH ?= torch==2.13.0
 OUT ?= report
+#: verify's worker processes (one thread each): one per CPU by default; the report is the same for any value.
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 
 .PHONY: verify test lint clean help
 
 help:
-	@echo "make verify   run every claim, print the verdict table, write $(OUT)/report.{json,md}"
+	@echo "make verify   run every claim ($(JOBS) processes), print the verdict table, write $(OUT)/report.{json,md}"
 	@echo "make test     run the pytest suite (pytest-xdist, one process per CPU, one thread each)"
 	@echo "make lint     ruff and mypy"
 
@@ -23,7 +25,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 verify: $(STAMP)
-	$(PY) -m verify --out $(OUT)
+	$(PY) -m verify --out $(OUT) --jobs $(JOBS)
 
 test: $(STAMP)
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n auto

@@ -1,7 +1,7 @@
 """Run the claims of [LCG24] and [AW26] and report which hold, which are refuted, which are measured.
 
 usage: python -m verify [--list] [--claims ID,ID] [--seed N] [--profile NAME] [--out DIR]
-                        [--json PATH|-] [--expected FILE] [--fault NAME] [-q]
+                        [--json PATH|-] [--expected FILE] [--fault NAME] [--jobs N] [-q]
 
 Every registered claim (or the ones named by --claims, by exact ID) runs under the Hypothesis
 profile (default ci, deterministic). The run prints a verdict table, and writes report.json (the
@@ -79,6 +79,8 @@ def _parser(stream: TextIO) -> argparse.ArgumentParser:
     parser.add_argument(
         "--fault", metavar="NAME", help="run with a planted fault applied (see properties/faults.py); expect exit 1"
     )
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="run claims side by side in N worker processes (default 1; same report either way)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress or table, only the summary line")
     parser.stream = stream
     return parser
@@ -106,6 +108,9 @@ def main(argv: list[str] | None = None, *, stream: TextIO | None = None, err: Te
         if args.list:
             _list(stream)
             return 0
+        if args.jobs < 1:
+            err.write(f"verify: usage error: --jobs must be at least 1, got {args.jobs}\n")
+            return 2
         ids = None
         if args.claims is not None:
             ids = [i.strip() for i in args.claims.split(",") if i.strip()]
@@ -142,7 +147,8 @@ def main(argv: list[str] | None = None, *, stream: TextIO | None = None, err: Te
         started_at = dt.datetime.now(dt.UTC)
         started = time.perf_counter()
         results = run_claims(
-            ids, seed=args.seed, profile=args.profile, expected=expected, fault=args.fault, progress=progress
+            ids, seed=args.seed, profile=args.profile, expected=expected, fault=args.fault, progress=progress,
+            jobs=args.jobs,
         )
         report = build_report(
             results,

@@ -7,8 +7,13 @@ canonical report dictionary (:mod:`verify.report`); rendering is separate (:mod:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
+from model.errors import InvalidParameter
 from properties.catalog import load_claims
 from properties.engine import ClaimResult, run_claim
 from properties.expected import Expected, load_expected
@@ -16,6 +21,33 @@ from properties.expected import Expected, load_expected
 __all__ = ["run_claims"]
 
 Progress = Callable[[int, int, ClaimResult], None]
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@contextlib.contextmanager
+def _one_thread_children() -> Iterator[None]:
+    """Processes started inside the block get one BLAS/OpenMP thread each (set before they import numpy)."""
+    saved = {name: os.environ.get(name) for name in _THREAD_VARIABLES}
+    os.environ.update(dict.fromkeys(_THREAD_VARIABLES, "1"))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _worker_start() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _run_by_id(claim_id: str, seed: int, profile: str, fault: str | None, expected: Expected) -> ClaimResult:
+    """One claim in a worker process (looked up by ID: functions do not cross process boundaries)."""
+    return run_claim(load_claims().get(claim_id), seed=seed, profile=profile, fault=fault, expected=expected)
 
 
 def run_claims(
@@ -26,15 +58,37 @@ def run_claims(
     expected: dict[str, Expected] | None = None,
     fault: str | None = None,
     progress: Progress | None = None,
+    jobs: int = 1,
 ) -> list[ClaimResult]:
-    """Run the selected claims (all when ``claim_ids`` is None) and return their results in order."""
+    """Run the selected claims (all when ``claim_ids`` is None) and return their results in registry order.
+
+    ``jobs`` > 1 runs them side by side in that many fresh worker processes (spawn, one thread each);
+    ``progress`` is then called as claims finish. Each claim's seed derives from (seed, claim ID) alone, so
+    the results are the same whichever process ran a claim (only the timings differ).
+    """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise InvalidParameter(f"jobs must be an integer >= 1, got {jobs!r}")
     registry = load_claims()
     claims = registry.select(claim_ids)
     expected = load_expected() if expected is None else expected
-    results = []
-    for index, claim in enumerate(claims, start=1):
-        result = run_claim(claim, seed=seed, profile=profile, fault=fault, expected=expected.get(claim.id, Expected()))
-        results.append(result)
-        if progress is not None:
-            progress(index, len(claims), result)
-    return results
+    if jobs == 1 or len(claims) <= 1:
+        results = []
+        for index, claim in enumerate(claims, start=1):
+            result = run_claim(claim, seed=seed, profile=profile, fault=fault,
+                               expected=expected.get(claim.id, Expected()))
+            results.append(result)
+            if progress is not None:
+                progress(index, len(claims), result)
+        return results
+    done: dict[str, ClaimResult] = {}
+    with _one_thread_children(), ProcessPoolExecutor(
+            max_workers=min(jobs, len(claims)), mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_start) as pool:
+        futures = [pool.submit(_run_by_id, claim.id, seed, profile, fault, expected.get(claim.id, Expected()))
+                   for claim in claims]
+        for future in as_completed(futures):
+            result = future.result()
+            done[result.id] = result
+            if progress is not None:
+                progress(len(done), len(claims), result)
+    return [done[claim.id] for claim in claims]

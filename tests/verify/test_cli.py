@@ -116,3 +116,32 @@ def test_internal_error_exits_two_with_one_line(tmp_path: Path, monkeypatch: obj
 def test_fault_outside_the_selection_says_so(tmp_path: Path) -> None:
     code, _, err = _run(["--claims", "M3", "--out", str(tmp_path), "--fault", "ties_broken_by_index", *FAST])
     assert code == 0 and "none of which is selected" in err
+
+
+def _without_timings(report: dict[str, object]) -> dict[str, object]:
+    """The report with what legitimately differs between runs removed: timings and the start time."""
+    drop = {"seconds", "started", "jobs"}
+
+    def strip(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in drop}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return strip(report)  # type: ignore[return-value]
+
+
+def test_two_jobs_give_the_same_report_as_one(tmp_path: Path) -> None:
+    claims = "C9a,M3,C2,C12b"
+    code1, out1, _ = _run(["--claims", claims, "--out", str(tmp_path / "a"), "--json", "-", *FAST])
+    code2, out2, err2 = _run(["--claims", claims, "--out", str(tmp_path / "b"), "--json", "-", "--jobs", "2", *FAST])
+    assert code1 == code2 == 0, err2
+    one, two = json.loads(out1), json.loads(out2)
+    assert [c["id"] for c in two["claims"]] == [c["id"] for c in one["claims"]]  # registry order, not finish order
+    assert _without_timings(one) == _without_timings(two)
+
+
+def test_jobs_below_one_is_a_usage_error(tmp_path: Path) -> None:
+    code, _, err = _run(["--claims", "M3", "--out", str(tmp_path), "--jobs", "0"])
+    assert code == 2 and err.count("\n") == 1 and "--jobs" in err
