@@ -18,10 +18,10 @@ help:
 	@echo "make test     run the pytest suite (pytest-xdist, one process per CPU, one thread each)"
 	@echo "make lint     ruff and mypy"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml verify/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check "$(TORCH)"
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c verify/constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 verify: $(STAMP)

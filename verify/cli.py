@@ -1,7 +1,8 @@
 """Run the claims of [LCG24] and [AW26] and report which hold, which are refuted, which are measured.
 
 usage: python -m verify [--list] [--claims ID,ID] [--seed N] [--profile NAME] [--out DIR]
-                        [--json PATH|-] [--expected FILE] [--fault NAME] [--jobs N] [-q]
+                        [--json PATH|-] [--expected FILE] [--fault NAME] [--baseline OLD.json]
+                        [--update-baseline] [--jobs N] [-q]
 
 Every registered claim (or the ones named by --claims, by exact ID) runs under the Hypothesis
 profile (default ci, deterministic). The run prints a verdict table, and writes report.json (the
@@ -12,7 +13,10 @@ O(.) constant and its trend), inconclusive, error.
 
 Exit status: 0 when every verdict equals the committed expected verdict of its claim
 (properties/expected.json), 1 when any verdict differs (the CI gate), 2 on a usage or internal
-error (unknown claim ID, unwritable output directory, ...), with one line on stderr.
+error (unknown claim ID, unwritable output directory, malformed baseline, ...), with one line on
+stderr. With --baseline OLD.json the gate is the earlier report instead: exit 1 on a regression (a
+changed verdict, a new counterexample, a measured constant moved beyond its tolerance), with the
+changes in a table. --update-baseline rewrites the expected verdicts from this run and exits 0.
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ from model.errors import CheckerError
 from properties import faults as fault_registry
 from properties.catalog import load_claims
 from properties.engine import ClaimResult
-from properties.expected import load_expected
+from properties.expected import EXPECTED_PATH, load_expected
 from properties.settings import PROFILES, selected_profile
+from verify.baseline import compare, diff_table, dumps_expected, load_baseline, updated_expected
 from verify.plots import write_plots
 from verify.render import markdown, summary_line, table
 from verify.report import build_report, dumps, write_atomic
@@ -79,6 +84,10 @@ def _parser(stream: TextIO) -> argparse.ArgumentParser:
     parser.add_argument(
         "--fault", metavar="NAME", help="run with a planted fault applied (see properties/faults.py); expect exit 1"
     )
+    parser.add_argument("--baseline", type=Path, metavar="OLD.json",
+                        help="gate on a previous report instead of the expected verdicts: exit 1 on a regression")
+    parser.add_argument("--update-baseline", action="store_true",
+                        help="rewrite the expected-verdicts file (--expected, default the committed one) from this run")
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
                         help="run claims side by side in N worker processes (default 1; same report either way)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress or table, only the summary line")
@@ -128,6 +137,7 @@ def main(argv: list[str] | None = None, *, stream: TextIO | None = None, err: Te
                     "selected; the run may well stay green\n"
                 )
         expected = load_expected(args.expected)
+        baseline = load_baseline(args.baseline) if args.baseline is not None else None
         stray = sorted(set(expected) - set(registry.ids()))
         if stray:
             err.write(f"verify: the expected-verdicts file names unknown claim IDs: {', '.join(stray)}\n")
@@ -158,6 +168,10 @@ def main(argv: list[str] | None = None, *, stream: TextIO | None = None, err: Te
             started=started_at,
             fault=args.fault,
         )
+        changes = compare(report, baseline, expected) if baseline is not None else []
+        if baseline is not None:
+            report["baseline"] = {"path": str(args.baseline), "changes": [c.to_json() for c in changes],
+                                  "regressions": sum(c.regression for c in changes)}
         text = dumps(report)
         write_atomic(args.out / "report.json", text)
         plots = write_plots(report, args.out)
@@ -171,6 +185,15 @@ def main(argv: list[str] | None = None, *, stream: TextIO | None = None, err: Te
         else:
             stream.write(table(report))
             stream.write(f"report: {args.out / 'report.json'}, {args.out / 'report.md'}\n")
+        if baseline is not None:
+            (err if machine_stdout else stream).write(diff_table(changes, str(args.baseline)))
+        if args.update_baseline:
+            target = args.expected if args.expected is not None else EXPECTED_PATH
+            write_atomic(target, dumps_expected(updated_expected(report, expected)))
+            (err if machine_stdout else stream).write(f"expected verdicts rewritten: {target}\n")
+            return 0
+        if baseline is not None:
+            return 1 if any(c.regression for c in changes) else 0
         return 0 if not report["summary"]["unexpected"] else 1
     except CheckerError as exc:
         err.write(f"verify: {exc}\n")
