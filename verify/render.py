@@ -135,6 +135,21 @@ def markdown(report: dict[str, Any], plots: dict[str, str] | None = None) -> str
                 out += [f"Reproduce: `{ev['reproduce']}`", ""]
             if ev.get("replay"):
                 out += [f"The call above evaluates as Python after `{ev['replay']}`.", ""]
+    measured = [e for e in report["claims"] if e["verdict"] == "measured"]
+    if measured:
+        out += ["## Measured constants", "",
+                "O(.) and poly(.) constants cannot pass or fail: each is measured, with its trend.", ""]
+        for e in measured:
+            ev = e["evidence"]
+            out += [f"- **{e['id']}** = {_number(ev.get('value'))} ({_escape(e['statement'])}) "
+                    f"{_escape(ev.get('trend', ''))}"]
+        out.append("")
+    if report.get("assumptions"):
+        out += ["## Assumptions ledger", "", "Every constant the suite had to choose, and where it is used.", "",
+                "| constant | value | source | used in |", "|---|---|---|---|"]
+        out += [f"| {_escape(row['name'])} | {_escape(str(row['value']))} | `{row['source']}` | "
+                f"{_escape(row['used_in'])} |" for row in report["assumptions"]]
+        out.append("")
     out += ["## Environment", "", "| package | version |", "|---|---|"]
     out += [f"| {name} | {version} |" for name, version in report["versions"].items()]
     out += [

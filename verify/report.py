@@ -4,6 +4,7 @@ Shape (schema 1; later issues and users rely on it)::
 
     {"schema": 1, "tool": "onenn-verify", "seed": 0, "profile": "ci", "fault": null, "started": "...",
      "seconds": 12.3, "versions": {"python": ..., "torch": ..., ...},
+     "assumptions": [{"name", "value", "source", "used_in"}, ...],   (verify.ledger)
      "summary": {"claims": 13, "holds": 13, "refuted": 0, ..., "unexpected": []},
      "claims": [{"id", "statement", "paper_ref", "section", "verdict", "expected",
                  "expected_detail", "as_expected", "evidence": {...}, "seconds"}, ...]}
@@ -28,6 +29,7 @@ from typing import Any
 
 from properties.engine import ClaimResult
 from properties.expected import VERDICTS
+from verify.ledger import assumptions
 
 __all__ = ["SCHEMA", "build_report", "dumps", "versions", "write_atomic"]
 
@@ -78,6 +80,7 @@ def build_report(
             "started": started.isoformat(timespec="seconds"),
             "seconds": round(seconds, 3),
             "versions": versions(),
+            "assumptions": assumptions(),
             "summary": {
                 "claims": len(results),
                 **counts,
