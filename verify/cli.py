@@ -2,7 +2,7 @@
 
 usage: python -m verify [--list] [--claims ID,ID] [--seed N] [--profile NAME] [--out DIR]
                         [--json PATH|-] [--expected FILE] [--fault NAME] [--baseline OLD.json]
-                        [--update-baseline] [--jobs N] [-q]
+                        [--update-baseline] [--jobs N] [--scheduler tcp://HOST:PORT] [-q]
 
 Every registered claim (or the ones named by --claims, by exact ID) runs under the Hypothesis
 profile (default ci, deterministic). The run prints a verdict table, and writes report.json (the
@@ -90,6 +90,8 @@ def _parser(stream: TextIO) -> argparse.ArgumentParser:
                         help="rewrite the expected-verdicts file (--expected, default the committed one) from this run")
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
                         help="run claims side by side in N worker processes (default 1; same report either way)")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                        help="run the claims on a Dask distributed cluster instead (needs onenn-verify[dask])")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress or table, only the summary line")
     parser.stream = stream
     return parser
@@ -158,7 +160,7 @@ def main(argv: list[str] | None = None, *, stream: TextIO | None = None, err: Te
         started = time.perf_counter()
         results = run_claims(
             ids, seed=args.seed, profile=args.profile, expected=expected, fault=args.fault, progress=progress,
-            jobs=args.jobs,
+            jobs=args.jobs, scheduler=args.scheduler,
         )
         report = build_report(
             results,

@@ -6,6 +6,8 @@ import io
 import json
 from pathlib import Path
 
+import pytest
+
 from verify.cli import main
 
 FAST = ["--profile", "quick"]
@@ -145,3 +147,24 @@ def test_two_jobs_give_the_same_report_as_one(tmp_path: Path) -> None:
 def test_jobs_below_one_is_a_usage_error(tmp_path: Path) -> None:
     code, _, err = _run(["--claims", "M3", "--out", str(tmp_path), "--jobs", "0"])
     assert code == 2 and err.count("\n") == 1 and "--jobs" in err
+
+
+def test_a_dask_local_cluster_gives_the_same_report_as_the_local_run(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    claims = "C9a,M3,C12b"
+    _, local, _ = _run(["--claims", claims, "--out", str(tmp_path / "a"), "--json", "-", *FAST])
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=50) as cluster:
+        code, remote, err = _run(["--claims", claims, "--out", str(tmp_path / "b"), "--json", "-",
+                                  "--scheduler", cluster.scheduler_address, *FAST])
+    assert code == 0, err
+    assert _without_timings(json.loads(local)) == _without_timings(json.loads(remote))
+
+
+def test_an_unreachable_scheduler_exits_two_with_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("distributed")
+    import verify.runner
+
+    monkeypatch.setattr(verify.runner, "DASK_CONNECT_TIMEOUT", 2)
+    code, _, err = _run(["--claims", "M3", "--out", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9"])
+    assert code == 2 and err.count("\n") == 1 and "Dask scheduler" in err
