@@ -3,6 +3,7 @@
 usage: python -m verify [--list] [--claims ID,ID] [--seed N] [--profile NAME] [--out DIR]
                         [--json PATH|-] [--expected FILE] [--fault NAME] [--baseline OLD.json]
                         [--update-baseline] [--jobs N] [--scheduler tcp://HOST:PORT] [-q]
+       python -m verify --confirm ID
 
 Every registered claim (or the ones named by --claims, by exact ID) runs under the Hypothesis
 profile (default ci, deterministic). The run prints a verdict table, and writes report.json (the
@@ -88,6 +89,9 @@ def _parser(stream: TextIO) -> argparse.ArgumentParser:
                         help="gate on a previous report instead of the expected verdicts: exit 1 on a regression")
     parser.add_argument("--update-baseline", action="store_true",
                         help="rewrite the expected-verdicts file (--expected, default the committed one) from this run")
+    parser.add_argument("--confirm", metavar="ID",
+                        help="re-check claim ID's refutation by a second, independent method (verify.confirm); "
+                        "exit 0 if it stands, 1 if not")
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
                         help="run claims side by side in N worker processes (default 1; same report either way)")
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
@@ -119,6 +123,12 @@ def main(argv: list[str] | None = None, *, stream: TextIO | None = None, err: Te
         if args.list:
             _list(stream)
             return 0
+        if args.confirm is not None:
+            from verify.confirm import confirm
+
+            outcome = confirm(args.confirm, seed=args.seed, profile=args.profile or selected_profile())
+            stream.write(outcome.line() + "\n")
+            return 0 if outcome.stands else 1
         if args.jobs < 1:
             err.write(f"verify: usage error: --jobs must be at least 1, got {args.jobs}\n")
             return 2
