@@ -278,7 +278,7 @@ def _codes_not_centred(K: int) -> tuple[tuple[Any, ...], ...]:
     return tuple(tuple(Fraction(int(c == k)) for k in range(K)) for c in range(K))
 
 
-@_fault("argmax_wrong_axis", patches="model.multiclass.argmax_class", targets=("C12b", "C12c"))
+@_fault("argmax_wrong_axis", patches="model.multiclass.argmax_class", targets=("C12b", "C12c", "E2", "E3"))
 def _argmax_wrong_axis(logits: torch.Tensor) -> torch.Tensor:
     """The argmax taken over the batch axis (the first) instead of the class axis (the last)."""
     return torch.argmax(torch.as_tensor(logits), dim=0)
@@ -449,3 +449,46 @@ def _smoother_untuned(validation: Any, betas: Any = None) -> Any:
     target = nearest.nearest(validation).label
     mse = tuple(float(((training.smoother_predict(validation, beta) - target) ** 2).mean()) for beta in grid)
     return training.Tuning(grid[0], grid, mse)
+
+
+# --- the multiclass experiments (E2, E3) ---------------------------------------------------------
+
+
+@_fault("mc_init_noise_dropped", patches="model.multiclass_training.initial_weights", targets=("E2",))
+def _mc_init_noise_dropped(noises: Any, Z: torch.Tensor, d: int, K: int, sigma: float) -> torch.Tensor:
+    """E2's W^0 without its noise: Assumption 2's diag(0, ..., 0, -sigma) for every eps (caught before training)."""
+    import model.multiclass as multiclass
+
+    base = multiclass.family_W(0.0, sigma, d, K)
+    return base.expand(len(noises), Z.shape[0], *base.shape).clone()
+
+
+@_fault("mc_query_label_slot_filled", patches="model.multiclass.embed", targets=("E2",))
+def _mc_query_label_slot_filled(prompt: Any) -> torch.Tensor:
+    """The query column's label slot holds 1/K instead of 0, so W's label-slot columns reach the scores."""
+    batch, n, _ = prompt.x.shape
+    context = torch.cat([prompt.x, prompt.codes(), torch.zeros(batch, n, 1, dtype=prompt.dtype)], dim=2)
+    query = torch.cat([prompt.xq, torch.full((batch, prompt.K), 1 / prompt.K, dtype=prompt.dtype),
+                       torch.ones(batch, 1, dtype=prompt.dtype)], dim=1)
+    return torch.cat([context, query[:, None, :]], dim=1).transpose(1, 2)
+
+
+@_fault("mc_target_first_example", patches="model.multiclass.nearest_class", targets=("E3",))
+def _mc_target_first_example(prompt: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """The accuracy is measured against the first example's class instead of the 1-NN class."""
+    import model.multiclass as multiclass
+
+    first = prompt.classes[:, 0]
+    return multiclass.simplex_codes(prompt.K)[first], first
+
+
+@_fault("mc_margin_farthest_other_class", patches="model.multiclass_training.class_margin", targets=("E3",))
+def _mc_margin_farthest_other_class(prompt: Any) -> torch.Tensor:
+    """The K-class margin against the farthest example of another class (a max for the min over them)."""
+    import model.nearest as nearest
+
+    tau = nearest.inner_products(prompt.geometry)  # (B, N)
+    star = tau.argmax(dim=1)
+    other = prompt.classes != prompt.classes[torch.arange(prompt.batch), star][:, None]  # (B, N)
+    gap = torch.where(other, 2 * (tau.amax(dim=1, keepdim=True) - tau), -torch.inf).amax(dim=1)  # (B,)
+    return torch.where(other.any(dim=1), gap, torch.inf)

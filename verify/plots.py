@@ -92,26 +92,68 @@ def _training(figure: Any, plot: dict[str, Any]) -> None:
 
 def _panels(figure: Any, plot: dict[str, Any]) -> None:
     """A row of panels, one per entry of ``plot["panels"]``: its ``series`` are lines {"x": [...], "y": [...],
-    "style": "-" or "--"} against ``plot["x_label"]``; ``log_y`` puts the y axis on a log scale (points <= 0
-    are then left out)."""
+    "style": "-" or "--"} against ``plot["x_label"]`` (or the panel's own ``x_label``); ``log_y`` / ``log_x`` put
+    an axis on a log scale (points <= 0 are then left out); ``plot["share_x"] = False`` gives each panel its own
+    x axis (shared by default)."""
     import numpy as np
 
     specs = plot["panels"]
-    for axes, spec in zip(np.atleast_1d(figure.subplots(1, len(specs), sharex=True)), specs, strict=True):
+    share = bool(plot.get("share_x", True))
+    for axes, spec in zip(np.atleast_1d(figure.subplots(1, len(specs), sharex=share)), specs, strict=True):
         for name, line in spec["series"].items():
             axes.plot(line["x"], line["y"], linestyle=line.get("style", "-"), linewidth=1.2, label=name)
         if spec.get("log_y"):
             axes.set_yscale("log")
+        if spec.get("log_x"):
+            axes.set_xscale("log")
         axes.set_title(spec.get("title", ""), fontsize=9)
-        axes.set_xlabel(plot.get("x_label", "x"))
+        axes.set_xlabel(spec.get("x_label", plot.get("x_label", "x")))
         axes.set_ylabel(spec.get("y_label", ""))
         axes.grid(alpha=0.3)
         axes.legend(fontsize=6)
 
 
+def _robustness(figure: Any, plot: dict[str, Any]) -> None:
+    """Two panels (claim E2, [AW26] Fig. 5): the separated-test accuracy against eps, ours (the mean over seeds,
+    a bar from the lowest to the highest seed) beside the paper's (mean, a bar of +- its spread); the distance
+    ||W - Pi(W)||_F against SGD step + 1 (log x), one line per eps (the mean over seeds), the paper's start and end
+    values as markers at steps 0 and its last step, in the line's colour."""
+    import numpy as np
+
+    accuracy, distance = figure.subplots(1, 2)
+    eps = np.asarray(plot["eps"], dtype=float)
+    offset = 0.04 * max(float(eps.max() - eps.min()), 1.0)
+    ours = plot["accuracy"]
+    mean = np.asarray(ours["mean"])
+    spread = [np.clip(mean - np.asarray(ours["low"]), 0, None), np.clip(np.asarray(ours["high"]) - mean, 0, None)]
+    accuracy.errorbar(eps - offset, mean, yerr=spread,
+                      fmt="o", capsize=3, label="here: mean, seeds' range")
+    paper = plot.get("paper_accuracy")
+    if paper is not None:
+        accuracy.errorbar(eps + offset, paper["mean"], yerr=paper["spread"], fmt="s", capsize=3,
+                          label="[AW26]: mean +- spread")
+    accuracy.set_xlabel("noise eps on W^0")
+    accuracy.set_ylabel("separated-test argmax accuracy")
+    accuracy.grid(alpha=0.3)
+    accuracy.legend(fontsize=7)
+    colours = {}
+    for name, series in plot["distance"].items():
+        (line,) = distance.plot(np.asarray(series["step"]) + 1, series["distance"], linewidth=1.2, label=name)
+        colours[name] = line.get_color()
+    for name, series in plot.get("paper_distance", {}).items():
+        distance.plot(np.asarray(series["step"]) + 1, series["distance"], linestyle="none", marker="s",
+                      color=colours.get(name, "black"), label=f"[AW26] {name}")
+    distance.set_xscale("log")
+    distance.set_yscale("log")
+    distance.set_xlabel("SGD step + 1")
+    distance.set_ylabel("||W - Pi(W)||_F (mean over seeds)")
+    distance.grid(alpha=0.3)
+    distance.legend(fontsize=6)
+
+
 _KINDS = {"landscape": _landscape}
 #: Kinds that draw a whole figure (several panels, no colour bar).
-_FIGURES = {"trajectories": _trajectories, "training": _training, "panels": _panels}
+_FIGURES = {"trajectories": _trajectories, "training": _training, "panels": _panels, "robustness": _robustness}
 
 
 def write_plots(report: dict[str, Any], directory: Path) -> dict[str, str]:
