@@ -17,6 +17,7 @@ from model.errors import InvalidParameter
 from properties.catalog import load_claims
 from properties.engine import ClaimResult, run_claim
 from properties.expected import Expected, load_expected
+from properties.parameters import applied
 from properties.registry import Claim
 
 __all__ = ["run_claims"]
@@ -48,16 +49,20 @@ def _worker_start() -> None:
     torch.set_num_threads(1)
 
 
-def _run_by_id(claim_id: str, seed: int, profile: str, fault: str | None, expected: Expected) -> ClaimResult:
+def _run_by_id(claim_id: str, seed: int, profile: str, fault: str | None, expected: Expected,
+               parameters: dict[str, int | float] | None = None) -> ClaimResult:
     """One claim in a worker process (looked up by ID: functions do not cross process boundaries)."""
     import torch
 
     torch.set_num_threads(1)  # one thread per worker, whichever executor started it
-    return run_claim(load_claims().get(claim_id), seed=seed, profile=profile, fault=fault, expected=expected)
+    claim = load_claims().get(claim_id)
+    with applied(parameters or {}):
+        return run_claim(claim, seed=seed, profile=profile, fault=fault, expected=expected)
 
 
 def _on_dask(scheduler: str, claims: list[Claim], seed: int, profile: str, fault: str | None,
-             expected: dict[str, Expected], progress: Progress | None) -> dict[str, ClaimResult]:
+             expected: dict[str, Expected], progress: Progress | None,
+             parameters: dict[str, int | float]) -> dict[str, ClaimResult]:
     """The claims as tasks of a running Dask distributed cluster (its workers need this package installed)."""
     try:
         import distributed
@@ -70,7 +75,7 @@ def _on_dask(scheduler: str, claims: list[Claim], seed: int, profile: str, fault
         raise InvalidParameter(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
     with client:
         futures = [client.submit(_run_by_id, claim.id, seed, profile, fault, expected.get(claim.id, Expected()),
-                                 key=f"onenn-verify-{claim.id}-{seed}-{profile}-{fault}", pure=False)
+                                 parameters, key=f"onenn-verify-{claim.id}-{seed}-{profile}-{fault}", pure=False)
                    for claim in claims]
         for future in distributed.as_completed(futures):
             result = future.result()
@@ -90,6 +95,7 @@ def run_claims(
     progress: Progress | None = None,
     jobs: int = 1,
     scheduler: str | None = None,
+    parameters: dict[str, int | float] | None = None,
 ) -> list[ClaimResult]:
     """Run the selected claims (all when ``claim_ids`` is None) and return their results in registry order.
 
@@ -97,20 +103,23 @@ def run_claims(
     ``scheduler`` (a Dask distributed address, ``tcp://host:port``) runs them as tasks of that cluster
     instead. ``progress`` is then called as claims finish. Each claim's seed derives from (seed, claim ID)
     alone, so the results are the same whichever process or machine ran a claim (only the timings differ).
+    ``parameters`` (properties.parameters) run the parametrised claims at a user's own (N, d, sigma, eta).
     """
+    parameters = dict(parameters or {})
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise InvalidParameter(f"jobs must be an integer >= 1, got {jobs!r}")
     registry = load_claims()
     claims = registry.select(claim_ids)
     expected = load_expected() if expected is None else expected
     if scheduler is not None:
-        on_cluster = _on_dask(scheduler, claims, seed, profile, fault, expected, progress)
+        on_cluster = _on_dask(scheduler, claims, seed, profile, fault, expected, progress, parameters)
         return [on_cluster[claim.id] for claim in claims]
     if jobs == 1 or len(claims) <= 1:
         results = []
         for index, claim in enumerate(claims, start=1):
-            result = run_claim(claim, seed=seed, profile=profile, fault=fault,
-                               expected=expected.get(claim.id, Expected()))
+            with applied(parameters):
+                result = run_claim(claim, seed=seed, profile=profile, fault=fault,
+                                   expected=expected.get(claim.id, Expected()))
             results.append(result)
             if progress is not None:
                 progress(index, len(claims), result)
@@ -119,8 +128,8 @@ def run_claims(
     with _one_thread_children(), ProcessPoolExecutor(
             max_workers=min(jobs, len(claims)), mp_context=multiprocessing.get_context("spawn"),
             initializer=_worker_start) as pool:
-        futures = [pool.submit(_run_by_id, claim.id, seed, profile, fault, expected.get(claim.id, Expected()))
-                   for claim in claims]
+        futures = [pool.submit(_run_by_id, claim.id, seed, profile, fault, expected.get(claim.id, Expected()),
+                               parameters) for claim in claims]
         for future in as_completed(futures):
             result = future.result()
             done[result.id] = result
