@@ -4,6 +4,7 @@ usage: python -m verify [--list] [--claims ID,ID] [--seed N] [--profile NAME] [-
                         [--json PATH|-] [--expected FILE] [--fault NAME] [--baseline OLD.json]
                         [--update-baseline] [--jobs N] [--scheduler tcp://HOST:PORT] [-q]
        python -m verify --claims C7 --set N=32,d=16,sigma=5,eta=0.1
+       python -m verify --mutants [--claims ID,ID] [--jobs N]
        python -m verify --confirm ID
 
 Every registered claim (or the ones named by --claims, by exact ID) runs under the Hypothesis
@@ -96,6 +97,9 @@ def _parser(stream: TextIO) -> argparse.ArgumentParser:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="run the parametrised claims (C7, C10.rate, C12c, C12a.population) at your own "
                         "N, d, sigma, eta (repeatable, or comma-separated); verdicts are reported, not gated")
+    parser.add_argument("--mutants", action="store_true",
+                        help="apply every planted fault in isolation to its target claims (those in --claims, if "
+                        "given) and print which caught it; exit 1 if any survived")
     parser.add_argument("--confirm", metavar="ID",
                         help="re-check claim ID's refutation by a second, independent method (verify.confirm); "
                         "exit 0 if it stands, 1 if not")
@@ -139,6 +143,19 @@ def main(argv: list[str] | None = None, *, stream: TextIO | None = None, err: Te
         if args.jobs < 1:
             err.write(f"verify: usage error: --jobs must be at least 1, got {args.jobs}\n")
             return 2
+        if args.mutants:
+            from verify.mutants import mutant_table, run_mutants
+
+            mutant_ids = None if args.claims is None else [i.strip() for i in args.claims.split(",") if i.strip()]
+
+            def said(name: str, target: str, caught: bool, verdict: str) -> None:
+                if not args.quiet:
+                    err.write(f"{name} -> {target}: {'caught' if caught else 'SURVIVED'} ({verdict})\n")
+
+            mutants = run_mutants(mutant_ids, profile=args.profile or selected_profile(), seed=args.seed,
+                                  jobs=args.jobs, progress=said)
+            stream.write(mutant_table(mutants))
+            return 1 if any(m.survived for m in mutants) else 0
         ids = None
         if args.claims is not None:
             ids = [i.strip() for i in args.claims.split(",") if i.strip()]
