@@ -532,7 +532,9 @@ def _attach_e2(rows: dict[str, dict[str, Any]], runs: mct.ClassRuns, full: NDArr
         "paper_steps": PAPER_MC_STEPS, "steps_fewer_than_paper": PAPER_MC_STEPS / steps, "protocol": "online SGD",
         "seeds": {"train": list(MC_SEEDS), "separated_test": SEPARATED_SEED}, "test_samples": SEPARATED_SAMPLES,
         "separation": MC_SEPARATION, "family_alpha": FAMILY_ALPHA, "bounds_in_union": E2_BOUNDS,
-        "alpha_each": alpha, "thresholds": {"perfect": PERFECT, "failed": FAILED}})
+        "alpha_each": alpha, "thresholds": {"perfect": PERFECT, "failed": FAILED},
+        "distance": "||W - Pi(W)||_F, Pi the Frobenius-orthogonal projection onto the family "
+                    "diag(xi1 I_d, 0_K, -xi2) (model.multiclass.family_projection)"})
     means = [float(np.mean(rows[f"eps = {eps:g}"]["accuracy_by_seed"])) for eps in NOISE_EPS]
     attach("plot", {
         "kind": "robustness", "title": f"E2: noise on W^0 ([AW26] Fig. 5), {_scale_note(steps)}",
