@@ -77,6 +77,8 @@ def load_expected(path: Path | str | None = None) -> dict[str, Expected]:
         raw = json.loads(source.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise InvalidParameter(f"cannot read expected verdicts from {source}: {exc}") from exc
+    except UnicodeDecodeError:
+        raise InvalidParameter(f"cannot read expected verdicts from {source}: not UTF-8 text") from None
     claims = raw.get("claims") if isinstance(raw, dict) else None
     if not isinstance(claims, dict):
         raise InvalidParameter(f"{source}: expected a top-level object with a 'claims' object")

@@ -58,6 +58,8 @@ def load_baseline(path: Path) -> dict[str, Any]:
         raise InvalidParameter(f"cannot read the baseline {path}: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:
         raise InvalidParameter(f"the baseline {path} is not JSON: {exc.msg} at line {exc.lineno}") from None
+    except UnicodeDecodeError:
+        raise InvalidParameter(f"the baseline {path} is not UTF-8 text (not a report.json)") from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("claims"), list):
         raise InvalidParameter(f"the baseline {path} is not a report.json of schema {SCHEMA} (no schema or claims)")
     for entry in data["claims"]:

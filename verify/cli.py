@@ -184,6 +184,8 @@ def main(argv: list[str] | None = None, *, stream: TextIO | None = None, err: Te
             err.write(f"verify: the expected-verdicts file names unknown claim IDs: {', '.join(stray)}\n")
             return 2
         _check_writable(args.out)
+        if args.json and args.json != "-":
+            _check_writable(Path(args.json).parent)  # fail before running, not after writing --out
         machine_stdout = args.json == "-"
         progress_stream = err
 
