@@ -94,6 +94,10 @@ def _check_weight(W: torch.Tensor, H: torch.Tensor, name: str = "W") -> torch.Te
 
 def query_scores(H: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     """The query column of H^T W H: s_j = h_j^T W h_q for every key j (the query last), (B, N+1)."""
+    H = as_float_tensor(H, "H")
+    if H.ndim != 3 or H.shape[1] < 1 or H.shape[2] < 1:
+        raise InvalidShape(f"H must have shape (B, rows, N+1), got {tuple(H.shape)}")
+    check_finite(H, "H")
     W = _check_weight(W, H)
     hq = H[:, :, -1]  # (B, d+2)
     w_hq = hq @ W.T  # (B, d+2), row b is W h_q

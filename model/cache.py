@@ -34,6 +34,8 @@ from typing import Any, TypeVar
 import numpy as np
 import scipy
 
+from model.errors import InvalidParameter
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not on this platform: no cross-process lock, only atomic writes
@@ -72,12 +74,44 @@ def _constant_bytes(constant: object) -> bytes:
     return repr(constant).encode()
 
 
+def _check_depends(depends: object) -> tuple[str, ...]:
+    if isinstance(depends, str) or not isinstance(depends, tuple | list) or not all(
+            isinstance(name, str) and name for name in depends):
+        raise InvalidParameter(f"depends must be a tuple of module names ('model.exact' or 'module:attr'), "
+                               f"got {depends!r:.80}")
+    for name in depends:
+        module_name, _, attribute = name.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            raise InvalidParameter(f"depends names an unknown module {module_name!r}") from None
+        if attribute and not hasattr(module, attribute):
+            raise InvalidParameter(f"depends names an unknown attribute {name!r}")
+    return tuple(depends)
+
+
+def _check_key(key: object) -> dict[str, Any]:
+    if not isinstance(key, dict) or not all(isinstance(k, str) for k in key):
+        raise InvalidParameter(f"key must be a dict with string keys, got {key!r:.80}")
+    try:
+        json.dumps(key, allow_nan=False)
+    except (TypeError, ValueError):
+        raise InvalidParameter(f"key must hold finite JSON values only, got {key!r:.80}") from None
+    return key
+
+
+def _check_cls(cls: object) -> None:
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+        raise InvalidParameter(f"cls must be a dataclass type, got {cls!r:.80}")
+
+
 def fingerprint(depends: tuple[str, ...] = FINGERPRINTED) -> str:
     """A hash of the current code and constants a result depends on.
 
     ``depends`` names modules (``"model.exact"``: every function, class and simple constant in it) or
     single attributes (``"model.dynamics:literal_gd"``), as they are at call time.
     """
+    depends = _check_depends(depends)
     digest = hashlib.sha256()
     for name in depends:
         module_name, _, attribute = name.partition(":")
@@ -131,6 +165,7 @@ def clear_memory() -> None:
 
 def entry_name(key: dict[str, Any], depends: tuple[str, ...] = FINGERPRINTED) -> tuple[str, str]:
     """(name, key text) of the entry for ``key`` with the code of ``depends`` as it is now."""
+    key = _check_key(key)
     text = json.dumps({"key": key, "code": fingerprint(depends), "versions": _VERSIONS}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:32], text
 
@@ -157,6 +192,7 @@ def _read(name: str, cls: type[T]) -> T | None:
 
 def lookup(key: dict[str, Any], cls: type[T], depends: tuple[str, ...] = FINGERPRINTED) -> T | None:
     """The cached value for ``key`` (memory, then disk), or None; never computes."""
+    _check_cls(cls)
     return _read(entry_name(key, depends)[0], cls)
 
 
@@ -192,6 +228,9 @@ def cached(key: dict[str, Any], compute: Callable[[], T], cls: type[T],
     ``depends``: the code the result depends on (see :func:`fingerprint`), part of the key. Another
     process computing the same entry is waited for (module docstring).
     """
+    _check_cls(cls)
+    if not callable(compute):
+        raise InvalidParameter(f"compute must be callable, got {compute!r:.80}")
     name, text = entry_name(key, depends)
     value = _read(name, cls)
     if value is not None:

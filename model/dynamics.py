@@ -141,7 +141,20 @@ def _readout(grad1: float, grad2: float, d: int) -> tuple[float, float]:
 
 def step(x: NDArray[np.float64], grad1: float, grad2: float, eta: float, d: int) -> NDArray[np.float64]:
     """One GD step on the family from x = (xi1, xi2) given the gradient (dL/dxi1, dL/dxi2) (C1.readout)."""
-    return np.asarray(x, dtype=np.float64) + eta * np.array(_readout(grad1, grad2, d))
+    if np.iscomplexobj(x) or np.asarray(x).dtype == bool:
+        raise InvalidParameter("x must be the real point (xi1, xi2), not complex or boolean")
+    try:
+        point = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidParameter(f"x must be the point (xi1, xi2), got {type(x).__name__}") from None
+    if point.shape != (2,) or not np.all(np.isfinite(point)):
+        raise InvalidParameter(f"x must be a finite point (xi1, xi2), got an array of shape {point.shape}")
+    grad1, grad2 = checks.require_real("grad1", grad1), checks.require_real("grad2", grad2)
+    eta = checks.require_real("eta", eta)
+    if eta <= 0:
+        raise InvalidParameter(f"eta must be > 0, got {eta!r}")
+    d = checks.require_integer("d", d, 2)
+    return point + eta * np.array(_readout(grad1, grad2, d))
 
 
 def direction(xi1: float, xi2: float, N: int, d: int, *, grid: exact.Grid | None = None,
@@ -513,6 +526,8 @@ def trajectories(runs: Sequence[tuple[int, int, float, float, int]], *, per_deca
     cache off, one job, a worker that declined) are computed here, one after the other. The values
     are the same either way, bit for bit.
     """
+    if isinstance(runs, (str, bytes)) or not isinstance(runs, Sequence):
+        raise InvalidParameter(f"runs must be a sequence of (N, d, sigma, eta, t_max), got {runs!r:.80}")
     checked = _checked_jobs([("flow", run) for run in runs])
     prefetch(checked, per_decade=per_decade, jobs_limit=jobs)
     return [_run(job, per_decade) for job in checked]
@@ -525,6 +540,7 @@ def _literal_key(N: int, d: int, sigma: float, eta: float, steps: int) -> dict[s
 def literal_trajectory(N: int, d: int, sigma: float, eta: float = DEFAULT_ETA, *, steps: int) -> Trajectory:
     """Literal GD recorded at every step, computed once and cached (memory and disk)."""
     N, d, sigma, eta = _check(N, d, sigma, eta)
+    steps = _integer("steps", steps, 0)
     return cache.cached(_literal_key(N, d, sigma, eta, steps), lambda: literal_gd(N, d, sigma, eta, steps=steps),
                         Trajectory, _LITERAL_DEPENDS)
 

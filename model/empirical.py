@@ -28,13 +28,14 @@ from scipy.linalg import hadamard
 import model.attention as attention
 from model.errors import InvalidShape
 from model.nearest import nearest
-from model.prompt import Prompt, check_prompt
+from model.prompt import Prompt, as_float_tensor, check_finite, check_prompt, check_real, check_size
 
 __all__ = ["empirical_loss", "family_gradient", "full_gradient", "sign_patterns", "symmetrise"]
 
 
 def sign_patterns(d: int) -> torch.Tensor:
     """(n, d) sign vectors with balanced, pairwise orthogonal columns: d non-constant Hadamard columns."""
+    d = check_size(d, "d", 1)
     order = 2 ** math.ceil(math.log2(d + 1))
     return torch.tensor(hadamard(order)[:, 1 : d + 1], dtype=torch.float64)
 
@@ -63,7 +64,7 @@ def empirical_loss(prompt: Prompt, W: torch.Tensor) -> torch.Tensor:
 
 
 def full_gradient(prompt: Prompt, W: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(dL_S/dW by autograd, an entrywise first-order bound on its rounding error).
+    """(dL_S/dW by autograd, an entrywise first-order bound on its rounding error). Named errors on bad input.
 
     With l_i = 1/2 (y_hat - y_*)^2 and s_j = h_j^T W h_q, dl_i/dW = r sum_j q_j (y_j - y_hat) h_j h_q^T
     (r = y_hat - y_*; the query's label is 0). In floating point each q_j carries a relative error of
@@ -74,8 +75,11 @@ def full_gradient(prompt: Prompt, W: torch.Tensor) -> tuple[torch.Tensor, torch.
     T = |r| sum_j q_j |y_j - y_hat|, and averaging n prompts adds n eps T |h_j| |h_q|^T. Claims multiply
     the bound by a safety factor (properties.tolerances.ROUNDING_SAFETY).
     """
+    prompt = check_prompt(prompt)
+    W = as_float_tensor(W, "W")
     if W.ndim != 2 or W.shape != (prompt.d + 2, prompt.d + 2):
         raise InvalidShape(f"W must have shape (d+2, d+2) = {(prompt.d + 2,) * 2}, got {tuple(W.shape)}")
+    check_finite(W, "W")
     W = W.detach().clone().requires_grad_(True)
     prediction = attention.predict(prompt, W)
     target = _targets(prompt)  # (B,)
@@ -100,6 +104,8 @@ def full_gradient(prompt: Prompt, W: torch.Tensor) -> tuple[torch.Tensor, torch.
 
 def family_gradient(prompt: Prompt, xi1: float, xi2: float) -> tuple[float, float]:
     """(dL_S/dxi1, dL_S/dxi2) of the family function on the set, by autograd through ``family_predict``."""
+    prompt = check_prompt(prompt)
+    xi1, xi2 = check_real(xi1, "xi1"), check_real(xi2, "xi2")
     params = torch.tensor([xi1, xi2], dtype=torch.float64, requires_grad=True)
     tau = torch.einsum("bnd,bd->bn", prompt.x, prompt.xq)  # (B, N)
     own = (params[0] - params[1]).expand(prompt.batch, 1)  # (B, 1)

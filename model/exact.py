@@ -39,14 +39,14 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
 import model.checks as checks
-from model.errors import InvalidParameter, OutOfDomain, QuadratureDidNotConverge
+from model.errors import InvalidDimension, InvalidParameter, NonFiniteValue, OutOfDomain, QuadratureDidNotConverge
 from model.quadrature import kronrod_error, panel_nodes, trapezoid_error
 
 __all__ = [
@@ -135,14 +135,39 @@ def _check(xi1: float, xi2: float, N: int, d: int) -> tuple[float, float, int, i
     return float(xi1), float(xi2), int(N), int(d)
 
 
+def _check_d(d: int) -> int:
+    d = checks.require_integer("d", d)
+    if d < 2:
+        raise InvalidDimension(f"the sphere S^(d-1) needs d >= 2, got d = {d}")
+    return d
+
+
+def _finite_array(name: str, value: Any) -> NDArray[np.float64]:
+    if np.iscomplexobj(value) or np.asarray(value).dtype == bool:
+        raise InvalidParameter(f"{name} must be real numbers, not complex or boolean")
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidParameter(f"{name} must be real numbers (an array of floats), got {value!r:.80}") from None
+    if not np.all(np.isfinite(array)):
+        raise NonFiniteValue(f"{name} must be finite, got a NaN or inf")
+    return array
+
+
 def log_normaliser(d: int) -> float:
     """log k_d, k_d = Gamma(d/2) / (sqrt(pi) Gamma((d-1)/2)): the normaliser of f_d (C11a)."""
+    d = _check_d(d)
     # 1/k_d = B(1/2, (d-1)/2); a difference of gammaln values would lose ~1e-13 at d = 256
     return -math.log(special.beta(0.5, (d - 1) / 2))
 
 
 def angle_log_density(angle: NDArray[np.float64], d: int) -> NDArray[np.float64]:
     """log of the density k_d sin^{d-2} of the angle between a uniform x_j and x_q (tau = cos angle)."""
+    return _angle_log_density(_finite_array("angle", angle), _check_d(d))
+
+
+def _angle_log_density(angle: NDArray[np.float64], d: int) -> NDArray[np.float64]:
+    """:func:`angle_log_density` without the argument checks (the quadrature's inner loop)."""
     if d == 2:
         return np.full_like(angle, log_normaliser(d))
     with np.errstate(divide="ignore"):
@@ -150,9 +175,10 @@ def angle_log_density(angle: NDArray[np.float64], d: int) -> NDArray[np.float64]
 
 
 def tau_cdf(t: NDArray[np.float64] | float, d: int) -> NDArray[np.float64]:
-    """F_d(t) = P(tau <= t): (1 + tau)/2 ~ Beta((d-1)/2, (d-1)/2) (C11a)."""
+    """F_d(t) = P(tau <= t): (1 + tau)/2 ~ Beta((d-1)/2, (d-1)/2) (C11a); t is clipped to [-1, 1]."""
+    d = _check_d(d)
     m = (d - 1) / 2
-    return np.asarray(special.betainc(m, m, (1 + np.asarray(t, dtype=np.float64)) / 2))
+    return np.asarray(special.betainc(m, m, (1 + np.clip(_finite_array("t", t), -1.0, 1.0)) / 2))
 
 
 class _Problem:
@@ -178,7 +204,7 @@ class _Problem:
         return _r_weights(self, 2), _r_weights(self, 3)
 
     def log_density(self, angle: NDArray[np.float64]) -> NDArray[np.float64]:
-        return angle_log_density(angle, self.d)
+        return _angle_log_density(angle, self.d)
 
     def inner_edges(self, alpha: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Panel edges in beta, shape (A, P + 1), and F at the cut, shape (A,)."""

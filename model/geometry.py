@@ -41,7 +41,7 @@ def _check_sizes(N: object, d: object, *, n_min: int = 1, d_min: int = 2) -> tup
 def prob_max_at_most(x: float, N: int, d: int) -> float:
     """P(tau_* <= x) = F_d(x)^N for N iid taus."""
     N, d = _check_sizes(N, d)
-    if not (isinstance(x, int | float) and math.isfinite(x)):
+    if isinstance(x, bool) or not (isinstance(x, int | float) and math.isfinite(x)):
         raise InvalidParameter(f"x must be a finite real number, got {x!r}")
     return float(exact.tau_cdf(min(max(x, -1.0), 1.0), d)) ** N
 
@@ -66,7 +66,7 @@ def _density(t: np.ndarray, d: int) -> np.ndarray:
 def expected_exp_gap(xi: float, N: int, d: int) -> float:
     """E[exp(xi (tau_(2) - tau_*))] for N >= 2 iid taus, d >= 3, xi > 0 (C11d)."""
     N, d = _check_sizes(N, d, n_min=2, d_min=3)
-    if not (isinstance(xi, int | float) and math.isfinite(xi) and xi > 0):
+    if isinstance(xi, bool) or not (isinstance(xi, int | float) and math.isfinite(xi) and xi > 0):
         raise InvalidParameter(f"xi must be a finite real number > 0, got {xi!r}")
     xi = float(xi)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 
 from model.errors import InvalidParameter
-from model.prompt import BINARY, Prompt, check_size
+from model.prompt import BINARY, FLOAT_DTYPES, Prompt, check_size
 
 __all__ = ["prompt_generator", "sample_training_prompts", "uniform_sphere"]
 
@@ -33,6 +33,7 @@ def _check_generator(generator: object) -> torch.Generator:
 
 def prompt_generator(base: int, index: int) -> torch.Generator:
     """The generator of prompt ``index`` under base seed ``base`` (a splitmix64 mix of the two)."""
+    base, index = check_size(base, "base", 0), check_size(index, "index", 0)
     z = (base + (index + 1) * 0x9E3779B97F4A7C15) & _MASK64
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
@@ -44,6 +45,11 @@ def uniform_sphere(
 ) -> torch.Tensor:
     """Points iid uniform on S^{d-1}, shape ``shape + (d,)``."""
     d = check_size(d, "d", 2)
+    if not isinstance(shape, tuple):
+        raise InvalidParameter(f"shape must be a tuple of sizes, got {shape!r}")
+    shape = tuple(check_size(size, "shape entry", 0) for size in shape)
+    if dtype not in FLOAT_DTYPES:
+        raise InvalidParameter(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
     z = torch.randn(*shape, d, generator=_check_generator(generator), dtype=torch.float64)  # (..., d)
     norm = torch.linalg.vector_norm(z, dim=-1, keepdim=True)  # (..., 1), > 0 with probability 1
     return (z / norm).to(dtype)  # (..., d)

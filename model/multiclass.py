@@ -72,6 +72,8 @@ def simplex_codes_exact(K: int) -> tuple[tuple[Fraction, ...], ...]:
 
 def simplex_codes(K: int, *, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """The K codes as a (K, K) tensor (row c is u_c)."""
+    if dtype not in FLOAT_DTYPES:
+        raise InvalidDType(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
     return torch.tensor(simplex_codes_exact(K), dtype=dtype)
 
 
@@ -94,7 +96,10 @@ class ClassPrompt:
         K = _check_classes(self.K)
         x = as_float_tensor(self.x, "x")
         geometry = Prompt(x, torch.zeros(x.shape[:-1], dtype=x.dtype), self.xq, bounded(1.0))
-        classes = torch.as_tensor(self.classes)
+        try:
+            classes = torch.as_tensor(self.classes)
+        except (TypeError, ValueError, RuntimeError):
+            raise InvalidDType(f"classes must be an integer tensor, got {type(self.classes).__name__}") from None
         if classes.dtype.is_floating_point or classes.dtype.is_complex or classes.dtype == torch.bool:
             raise InvalidDType(f"classes must be an integer tensor, got {classes.dtype}")
         if tuple(classes.shape) != (geometry.batch, geometry.n):
@@ -216,6 +221,7 @@ def binary_weight(W_mc: torch.Tensor, d: int) -> torch.Tensor:
     d = check_size(d, "d", 2)
     if tuple(W_mc.shape) != (d + 3, d + 3):
         raise InvalidShape(f"W_mc must be (d+3, d+3) = {(d + 3, d + 3)} for K = 2, got {tuple(W_mc.shape)}")
+    check_finite(W_mc, "W_mc")
     A = torch.zeros(d + 3, d + 2, dtype=W_mc.dtype)  # maps [x; y; flag] to [x; y/2; -y/2; flag]
     A[:d, :d] = torch.eye(d, dtype=W_mc.dtype)
     A[d, d], A[d + 1, d], A[d + 2, d + 1] = 0.5, -0.5, 1.0

@@ -52,8 +52,8 @@ import model.laws as laws
 import model.multiclass as multiclass
 import model.nearest as nearest
 import model.training as training
-from model.errors import InvalidParameter, NonFiniteValue
-from model.prompt import Prompt, bounded, check_real, check_size
+from model.errors import InvalidParameter, InvalidShape, NonFiniteValue
+from model.prompt import Prompt, as_float_tensor, bounded, check_finite, check_real, check_size
 
 __all__ = [
     "LAWS",
@@ -117,6 +117,8 @@ class ClassRuns:
 
 
 def _check_noises(noises: Sequence[Noise]) -> tuple[Noise, ...]:
+    if isinstance(noises, (str, bytes)) or not isinstance(noises, Sequence):
+        raise InvalidParameter(f"noises must be a sequence of Noise values, got {noises!r:.80}")
     checked = []
     for noise in noises:
         if not isinstance(noise, Noise):
@@ -131,6 +133,8 @@ def _check_noises(noises: Sequence[Noise]) -> tuple[Noise, ...]:
 
 
 def _check_seeds(seeds: Sequence[int]) -> tuple[int, ...]:
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence):
+        raise InvalidParameter(f"seeds must be a sequence of distinct integers >= 0, got {seeds!r:.80}")
     checked = tuple(check_size(seed, "seed", 0) for seed in seeds)
     if not checked or len(set(checked)) != len(checked):
         raise InvalidParameter(f"seeds must be a nonempty sequence of distinct integers >= 0, got {seeds!r}")
@@ -143,7 +147,9 @@ def initial_weights(noises: Sequence[Noise], Z: torch.Tensor, d: int, K: int, si
     sigma = check_real(sigma, "sigma")
     base = multiclass.family_W(0.0, sigma, d, K)  # (D, D)
     D = base.shape[0]
-    if tuple(Z.shape[1:]) != (D, D):
+    Z = as_float_tensor(Z, "Z")
+    check_finite(Z, "Z")
+    if Z.ndim != 3 or tuple(Z.shape[1:]) != (D, D):
         raise InvalidParameter(f"Z must have shape (S, {D}, {D}), got {tuple(Z.shape)}")
     mask = torch.ones(len(noises), D, D, dtype=torch.float64)  # (E, D, D)
     for e, noise in enumerate(noises):
@@ -168,6 +174,12 @@ def draw_prompts(generators: Sequence[torch.Generator], count: int, N: int, d: i
 
     Each generator draws count (N+1) d float32 Gaussians, then count N classes (module docstring).
     """
+    if isinstance(generators, (str, bytes)) or not isinstance(generators, Sequence) or not generators or not all(
+            isinstance(g, torch.Generator) for g in generators):
+        raise InvalidParameter("generators must be a nonempty sequence of seeded torch.Generator, "
+                               f"got {generators!r:.80}")
+    count, N, d = check_size(count, "count", 1), check_size(N, "N", 1), check_size(d, "d", 2)
+    K = check_size(K, "K", 2)
     S, D = len(generators), d + K + 1
     codes = multiclass.simplex_codes(K)  # (K, K)
     gaussians = torch.empty(S, count, N + 1, d, dtype=torch.float32)  # (S, P, N+1, d)
@@ -201,8 +213,21 @@ def _forward(W: torch.Tensor, prompts: Batch, K: int) -> tuple[torch.Tensor, tor
     return q, torch.matmul(q, prompts.tokens)  # (S, B, E, D)
 
 
+def _check_batch(W: torch.Tensor, prompts: Batch) -> torch.Tensor:
+    if not isinstance(prompts, Batch):
+        raise InvalidParameter(f"prompts must be a model.multiclass_training.Batch, got {type(prompts).__name__}")
+    W = as_float_tensor(W, "W")
+    D = prompts.tokens.shape[-1] if prompts.tokens.ndim else -1
+    if W.ndim != 4 or W.shape[-2:] != (D, D) or W.shape[1] != prompts.tokens.shape[0]:
+        raise InvalidShape(f"W must have shape (E, S, {D}, {D}) with S = {prompts.tokens.shape[0]}, "
+                           f"got {tuple(W.shape)}")
+    check_finite(W, "W")
+    return W
+
+
 def batch_loss(W: torch.Tensor, prompts: Batch) -> torch.Tensor:
     """Mean over the prompts of 1/2 ||l - u*||^2 per run, (E, S); differentiable in W."""
+    W = _check_batch(W, prompts)
     K = prompts.target.shape[-1]
     D = W.shape[-1]
     _, mixed = _forward(W, prompts, K)
@@ -216,6 +241,7 @@ def batch_gradient(W: torch.Tensor, prompts: Batch) -> tuple[torch.Tensor, torch
     With r = l - u* and s_j = h_j^T W h_q, dl/ds_j = q_j (u_{c_j} - l) (the query's code is 0), so the
     gradient of 1/2 ||r||^2 is sum_j q_j <u_{c_j} - l, r> h_j h_q^T.
     """
+    W = _check_batch(W, prompts)
     E, S, D, _ = W.shape
     B, K = prompts.tokens.shape[1], prompts.target.shape[-1]
     q, mixed = _forward(W, prompts, K)
@@ -231,6 +257,7 @@ def batch_gradient(W: torch.Tensor, prompts: Batch) -> tuple[torch.Tensor, torch
 
 def sgd_step(W: torch.Tensor, gradient: torch.Tensor, eta: float) -> torch.Tensor:
     """One SGD step W - eta * gradient, every run at once."""
+    W, gradient, eta = training.check_step(W, gradient, eta)
     return W - eta * gradient
 
 
@@ -322,6 +349,8 @@ def sample_class_law(law: str, batch: int, N: int, d: int, K: int, *, generator:
 def class_margin(prompt: multiclass.ClassPrompt) -> torch.Tensor:
     """The K-class A_delta margin (module docstring), (B,) float64: +inf when every example has the 1-NN class,
     0 at a tie between classes."""
+    if not isinstance(prompt, multiclass.ClassPrompt):
+        raise InvalidParameter(f"prompt must be a model.multiclass.ClassPrompt, got {type(prompt).__name__}")
     geometry = prompt.geometry
     labelled = Prompt(geometry.x, prompt.classes.to(geometry.dtype), geometry.xq, bounded(float(prompt.K)))
     return nearest.margin(labelled)

@@ -70,6 +70,8 @@ def as_float_tensor(value: Any, name: str, *, dtype: torch.dtype | None = None) 
     if value.dtype not in FLOAT_DTYPES:
         raise InvalidDType(f"{name} must have dtype float32 or float64, got {value.dtype}")
     if dtype is not None:
+        if dtype not in FLOAT_DTYPES:
+            raise InvalidDType(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
         value = value.to(dtype)
     return value
 
@@ -105,6 +107,8 @@ def check_size(value: Any, name: str, minimum: int) -> int:
 
 def check_unit_rows(value: torch.Tensor, name: str, tol: float | None = None) -> None:
     """Raise :class:`NonUnitVector` unless every vector on the last axis has norm 1 (see UNIT_NORM_TOL)."""
+    if tol is not None and (isinstance(tol, bool) or not isinstance(tol, int | float) or not 0 <= tol < 1):
+        raise InvalidParameter(f"tol must be a number in [0, 1), got {tol!r}")
     tol = UNIT_NORM_TOL[value.dtype] if tol is None else tol
     norms = torch.linalg.vector_norm(value.to(torch.float64), dim=-1)
     defect = (norms - 1.0).abs()

@@ -28,6 +28,8 @@ from collections.abc import Callable
 import mpmath
 import sympy as sp
 
+from model.errors import InvalidParameter
+
 __all__ = [
     "DIGITS",
     "aw26_normaliser_integral",
@@ -57,7 +59,12 @@ def density_normaliser() -> sp.Expr:
 
 
 def aw26_normaliser_integral(d: int) -> sp.Expr:
-    """int_{-1}^{1} of [AW26]'s printed density 2 Gamma(d/2) / (sqrt(pi) Gamma((d-1)/2)) (1 - t^2)^{(d-3)/2}."""
+    """int_{-1}^{1} of [AW26]'s printed density 2 Gamma(d/2) / (sqrt(pi) Gamma((d-1)/2)) (1 - t^2)^{(d-3)/2}.
+
+    d is an integer in [2, 256] (model.exact's domain); InvalidParameter otherwise.
+    """
+    if isinstance(d, bool) or not isinstance(d, int) or not 2 <= d <= 256:
+        raise InvalidParameter(f"d must be an integer in [2, 256], got {d!r}")
     k_printed = 2 * sp.gamma(sp.Rational(d, 2)) / (sp.sqrt(sp.pi) * sp.gamma(sp.Rational(d - 1, 2)))
     return sp.simplify(k_printed * density_normaliser().subs(_d, d))
 

@@ -43,8 +43,8 @@ import model.attention as attention
 import model.cache as cache
 import model.laws as laws
 import model.nearest as nearest
-from model.errors import InvalidParameter, NonFiniteValue
-from model.prompt import Prompt, check_finite, check_prompt, check_real, check_size
+from model.errors import InvalidParameter, InvalidShape, NonFiniteValue
+from model.prompt import Prompt, as_float_tensor, check_finite, check_prompt, check_real, check_size
 
 __all__ = [
     "BETA_GRID",
@@ -122,8 +122,18 @@ def checkpoint_steps(steps: int, per_decade: int) -> NDArray[np.int64]:
     return np.array(sorted({0, steps} | {t for t in inner if t < steps}), dtype=np.int64)
 
 
+def _check_targets(prompt: Prompt, targets: torch.Tensor) -> torch.Tensor:
+    prompt = check_prompt(prompt)
+    targets = as_float_tensor(targets, "targets")
+    if tuple(targets.shape) != (prompt.batch,):
+        raise InvalidShape(f"targets must have shape (B,) = ({prompt.batch},), got {tuple(targets.shape)}")
+    check_finite(targets, "targets")
+    return targets
+
+
 def minibatch_loss(prompt: Prompt, targets: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     """Mean over the prompts of 1/2 (y_hat - y*)^2 (S5), a 0-dim tensor differentiable in W."""
+    targets = _check_targets(prompt, targets)
     return 0.5 * ((attention.predict(prompt, W).y_hat - targets) ** 2).mean()
 
 
@@ -135,6 +145,7 @@ def minibatch_gradient(prompt: Prompt, targets: torch.Tensor, W: torch.Tensor) -
     :func:`model.attention.predict` itself. (Autograd gives the same to rounding, a test checks it; this is
     about twice as fast on a minibatch, which is what lets E1's runs fit CI.)
     """
+    targets = _check_targets(prompt, targets)
     H = attention.embed(prompt)  # (B, d+2, N+1)
     prediction = attention.predict(prompt, W)
     residual = prediction.y_hat - targets  # (B,)
@@ -144,8 +155,22 @@ def minibatch_gradient(prompt: Prompt, targets: torch.Tensor, W: torch.Tensor) -
     return keys.T @ H[:, :, -1] / prompt.batch  # (d+2, d+2), mean over b of (sum_j coeff_j h_j) h_q^T
 
 
+def check_step(W: torch.Tensor, gradient: torch.Tensor, eta: float) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """W and gradient as finite float tensors of one shape, eta a finite number > 0 (named errors otherwise)."""
+    W, gradient = as_float_tensor(W, "W"), as_float_tensor(gradient, "gradient")
+    if W.shape != gradient.shape:
+        raise InvalidShape(f"gradient must have W's shape {tuple(W.shape)}, got {tuple(gradient.shape)}")
+    check_finite(W, "W")
+    check_finite(gradient, "gradient")
+    eta = check_real(eta, "eta")
+    if eta <= 0:
+        raise InvalidParameter(f"eta must be > 0, got {eta!r}")
+    return W, gradient, eta
+
+
 def sgd_step(W: torch.Tensor, gradient: torch.Tensor, eta: float) -> torch.Tensor:
     """One SGD step W - eta * gradient (S7 on a minibatch), (d+2, d+2)."""
+    W, gradient, eta = check_step(W, gradient, eta)
     return W - eta * gradient
 
 
@@ -247,6 +272,8 @@ class Tuning:
 
 def tune_bandwidth(validation: Prompt, betas: Sequence[float] = BETA_GRID) -> Tuning:
     """The beta of ``betas`` with the smallest MSE against the 1-NN label y* on ``validation`` (first on ties)."""
+    if isinstance(betas, (str, bytes)) or not isinstance(betas, Sequence):
+        raise InvalidParameter(f"betas must be a sequence of bandwidths >= 0, got {betas!r:.80}")
     grid = tuple(_check_beta(beta) for beta in betas)
     if not grid:
         raise InvalidParameter("the bandwidth grid must hold at least one beta")
