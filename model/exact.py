@@ -175,10 +175,18 @@ def _angle_log_density(angle: NDArray[np.float64], d: int) -> NDArray[np.float64
 
 
 def tau_cdf(t: NDArray[np.float64] | float, d: int) -> NDArray[np.float64]:
-    """F_d(t) = P(tau <= t): (1 + tau)/2 ~ Beta((d-1)/2, (d-1)/2) (C11a); t is clipped to [-1, 1]."""
+    """F_d(t) = P(tau <= t): (1 + tau)/2 ~ Beta((d-1)/2, (d-1)/2) (C11a); 0 below -1 and 1 above 1 (+-inf too)."""
     d = _check_d(d)
     m = (d - 1) / 2
-    return np.asarray(special.betainc(m, m, (1 + np.clip(_finite_array("t", t), -1.0, 1.0)) / 2))
+    if np.iscomplexobj(t) or np.asarray(t).dtype == bool:
+        raise InvalidParameter("t must be real numbers, not complex or boolean")
+    try:
+        values = np.asarray(t, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidParameter(f"t must be an array of real numbers, got {t!r:.80}") from None
+    if np.any(np.isnan(values)):
+        raise NonFiniteValue("t must not be NaN")
+    return np.asarray(special.betainc(m, m, (1 + np.clip(values, -1.0, 1.0)) / 2))
 
 
 class _Problem:

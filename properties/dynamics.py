@@ -25,6 +25,7 @@ import model.cache as cache
 import model.dynamics as dynamics
 import model.empirical as empirical
 import model.exact as exact
+import properties.parameters as parameters
 from model.attention import family_W
 from model.errors import InvalidParameter
 from model.laws import sample_training_prompts
@@ -139,8 +140,8 @@ def prefetch() -> None:
     runs it reads, in this process.
     """
     version = cache.fingerprint()
-    if version in _PREFETCHED:
-        return
+    if version in _PREFETCHED or parameters.active():
+        return  # (at a user's own setting, --set, each claim computes only the runs it reads)
     # C6's bisection reads runs to RATIO_HORIZON; its bracket at (16, 8) was sigma = 61 and 62 (a warm-up
     # only: other trials, if the bracket moves, are computed when the bisection asks for them)
     bracket = [(MAIN_N, MAIN_D, sigma, ETA, RATIO_HORIZON) for sigma in (61.0, 62.0)]

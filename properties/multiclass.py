@@ -21,7 +21,7 @@ import model.multiclass as multiclass
 import model.shift as shift
 import properties.dynamics as runs_
 from model.laws import uniform_sphere
-from properties.registry import attach, check, claim
+from properties.registry import Inconclusive, attach, check, claim
 from properties.strategies import K_LIMIT, SEEDS, class_prompts
 
 SECTION = "Multiclass ([AW26])"
@@ -124,13 +124,16 @@ def argmax_is_nearest_neighbour() -> None:
     worst, worst_at, table = math.inf, "", {}
     for K in CLASSES:
         prompt = separated_classes(K)
-        _, target = multiclass.nearest_class(prompt)
+        # the 1-NN class written out here (not through multiclass.argmax_class, which the claim judges): the
+        # separated law's nearest example is unique (the query's twin, tau = 1; every other tau <= 1 - delta*/2)
+        tau = torch.einsum("bnd,bd->bn", prompt.x, prompt.xq)
+        target = prompt.classes[torch.arange(prompt.batch), tau.argmax(dim=1)]  # (B,)
         for name, run in runs.items():
             condition_from, perfect_from, wrong_under = None, None, 0
             for T in run.t[run.t >= 10**3].tolist():
                 xi1, xi2 = run.at(int(T))
                 label = multiclass.predict(prompt, multiclass.family_W(xi1, xi2, prompt.d, K)).label
-                wrong = int((label != target).sum())
+                wrong = int((label != target).sum()) if label.shape == target.shape else prompt.batch
                 held = c12c_condition(xi1, xi2, prompt.n) < 0.5
                 if wrong == 0 and perfect_from is None:
                     perfect_from = int(T)
@@ -145,6 +148,8 @@ def argmax_is_nearest_neighbour() -> None:
             table[f"K = {K}, {name}"] = {"condition_from_T": condition_from, "accuracy_1_from_T": perfect_from,
                                          "wrong_where_the_condition_holds": wrong_under}
     attach("table", table)
+    if all(row["condition_from_T"] is None for row in table.values()):
+        raise Inconclusive("the corollary's condition holds at no checkpoint of any run: nothing to check")
     check(worst >= 0, margin=worst, message=f"closest: {worst_at}; " + "; ".join(
         f"{key}: condition from T = {row['condition_from_T']}, accuracy 1 from T = {row['accuracy_1_from_T']}"
         for key, row in table.items()))
@@ -177,7 +182,9 @@ def population_scaling() -> None:
     SEED_SCALING + point index). The per-prompt loss lies in [0, 1] (l and u* lie in the simplex of the
     codes, whose diameter is sqrt(2)), so Hoeffding's two-sided interval at SCALING_ALPHA / (number of
     points) each makes the family-wise false-alarm rate 1e-4. Refuted when the quadrature value lies
-    outside an interval.
+    outside an interval. Resolution, stated: the half-width is 0.0168 absolute, so at (xi1, xi2, K) =
+    (2, 3, 3) (L_MC = 0.25) it is 7% of the value, while at (20, 30, 10) (L_MC = 0.054) it is 31%; a
+    dropped (K-1)/K (L_bin/K away) shows at the K = 3 points only.
     """
     alpha = SCALING_ALPHA / len(SCALING_POINTS)
     half = math.sqrt(math.log(2 / alpha) / (2 * SCALING_SAMPLES))

@@ -65,10 +65,20 @@ def _clear_caches() -> None:
         getattr(importlib.import_module(module), name).cache_clear()
 
 
+_ACTIVE: list[bool] = []
+
+
+def active() -> bool:
+    """Whether the parametrised claims are running at a user's own setting (inside :func:`applied`)."""
+    return bool(_ACTIVE)
+
+
 @contextlib.contextmanager
 def applied(values: Mapping[str, int | float]) -> Iterator[None]:
     """Within the block, the parametrised claims run at ``values`` (module docstring)."""
     saved = []
+    if values:
+        _ACTIVE.append(True)
     try:
         for name, value in values.items():
             module_name, attribute, _ = PARAMETERS[name]
@@ -83,3 +93,4 @@ def applied(values: Mapping[str, int | float]) -> Iterator[None]:
             setattr(module, attribute, value)
         if values:
             _clear_caches()
+            _ACTIVE.pop()

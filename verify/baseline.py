@@ -101,7 +101,9 @@ def compare(report: dict[str, Any], baseline: dict[str, Any], expected: dict[str
             b = _number((entry.get("evidence") or {}).get("value"))
             own = expected[claim_id].rel_tol if claim_id in expected else None
             tol = own if own is not None else DEFAULT_REL_TOL
-            if a is None or b is None or not (a == b or abs(b - a) <= tol * abs(a)):
+            same = a is not None and b is not None and (a == b or (math.isnan(a) and math.isnan(b))
+                                                        or abs(b - a) <= tol * abs(a))
+            if not same:
                 changes.append(Change(claim_id, "value", f"{a!r}", f"{b!r} (tolerance {tol:g} relative)", True))
     return changes
 
@@ -145,7 +147,8 @@ def updated_expected(report: dict[str, Any], current: dict[str, Expected]) -> di
             if value is None or not math.isfinite(value):
                 raise InvalidParameter(f"{claim_id}: a measured value must be a finite number, "
                                        f"got {evidence.get('value')!r}")
-            out[claim_id] = Expected("measured", value=value, rel_tol=before.rel_tol or DEFAULT_REL_TOL)
+            tol = before.rel_tol if before.rel_tol is not None else DEFAULT_REL_TOL
+            out[claim_id] = Expected("measured", value=value, rel_tol=tol)
         elif before.verdict == "refuted" and (not before.witness or before.witness in str(evidence.get("message", ""))):
             out[claim_id] = before  # the same refutation: keep its reason and witness
         else:

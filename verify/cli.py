@@ -134,6 +134,10 @@ def main(argv: list[str] | None = None, *, stream: TextIO | None = None, err: Te
         if args.list:
             _list(stream)
             return 0
+        if (args.confirm is not None or args.mutants) and (args.fault or args.set):
+            err.write("verify: usage error: --confirm and --mutants run the committed setting: "
+                      "no --fault or --set with them\n")
+            return 2
         if args.confirm is not None:
             from verify.confirm import confirm
 
@@ -166,6 +170,13 @@ def main(argv: list[str] | None = None, *, stream: TextIO | None = None, err: Te
         registry = load_claims()
         registry.select(ids)  # an unknown ID fails here, before any work
         parameters = parse_parameters(args.set)
+        if args.update_baseline and (parameters or args.fault):
+            err.write("verify: usage error: --update-baseline records the committed setting: "
+                      "not with --set or --fault\n")
+            return 2
+        if parameters and args.baseline is not None:
+            err.write("verify: usage error: --baseline gates the committed setting: not with --set\n")
+            return 2
         if parameters and (ids is None or not set(ids) <= set(PARAMETRISED)):
             err.write(f"verify: usage error: --set needs --claims among the parametrised claims "
                       f"{', '.join(PARAMETRISED)}\n")

@@ -35,9 +35,6 @@ class MutantResult:
 
 
 def _pair(fault: str, claim_id: str, profile: str, seed: int, expected: Expected) -> tuple[str, str, bool, str]:
-    from verify.runner import _worker_start
-
-    _worker_start()
     result: ClaimResult = run_claim(load_claims().get(claim_id), seed=seed, profile=profile, fault=fault,
                                     expected=expected)
     return fault, claim_id, not result.as_expected, result.verdict
@@ -55,7 +52,10 @@ def run_mutants(claim_ids: Sequence[str] | None = None, *, profile: str = "ci", 
 
     def record(outcome: tuple[str, str, bool, str]) -> None:
         name, target, caught, verdict = outcome
-        (results[name].caught_by if caught else results[name].survived).append(target)
+        # a claim that ends in an error also left its expected verdict: caught, but marked, so a fault that only
+        # crashes the code is told apart from one the claim's check detected
+        label = target if verdict in ("refuted", "measured", "holds", "inconclusive") else f"{target} ({verdict})"
+        (results[name].caught_by if caught else results[name].survived).append(label)
         if progress is not None:
             progress(name, target, caught, verdict)
 

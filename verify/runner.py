@@ -75,7 +75,8 @@ def _on_dask(scheduler: str, claims: list[Claim], seed: int, profile: str, fault
         raise InvalidParameter(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
     with client:
         futures = [client.submit(_run_by_id, claim.id, seed, profile, fault, expected.get(claim.id, Expected()),
-                                 parameters, key=f"onenn-verify-{claim.id}-{seed}-{profile}-{fault}", pure=False)
+                                 parameters, pure=False,
+                                 key=f"onenn-verify-{claim.id}-{seed}-{profile}-{fault}-{sorted(parameters.items())}")
                    for claim in claims]
         for future in distributed.as_completed(futures):
             result = future.result()

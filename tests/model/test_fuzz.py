@@ -326,7 +326,10 @@ CASES: list[Case] = [
     Case("exact.angle_log_density", exact.angle_log_density, lambda: {"angle": np.array([0.5, 1.0]), "d": 3},
          {"angle": bad_values, "d": D_SIZE}),
     Case("exact.tau_cdf", exact.tau_cdf, lambda: {"t": np.array([0.0, 0.5]), "d": 3},
-         {"t": bad_values, "d": D_SIZE}),
+         # +-inf is a valid t (F = 0 or 1)
+         {"t": lambda v: bad_values(v).filter(lambda x: not (isinstance(x, np.ndarray) and x.dtype == np.float64
+                                                             and not np.isnan(x).any())),
+          "d": D_SIZE}),
     # model.dynamics
     Case("dynamics.checkpoints", dynamics.checkpoints, lambda: {"t_max": 100, "per_decade": 4},
          {"t_max": COUNT, "per_decade": COUNT}),
