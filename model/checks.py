@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from model.errors import InvalidParameter, NonFiniteValue
 
-__all__ = ["require_integer", "require_real"]
+__all__ = ["require_integer", "require_real", "require_real_array"]
 
 
 def require_integer(name: str, value: object, lowest: int | None = None) -> int:
@@ -27,3 +29,19 @@ def require_real(name: str, value: object) -> float:
     if not math.isfinite(value):
         raise NonFiniteValue(f"{name} must be finite, got {value!r}")
     return float(value)
+
+
+def require_real_array(name: str, value: Any, *, nan: bool = False, inf: bool = False) -> NDArray[np.float64]:
+    """``value`` as a float64 array; InvalidParameter for complex, boolean or non-numeric input, NonFiniteValue
+    for a NaN (unless ``nan``) or an infinity (unless ``inf``)."""
+    if np.iscomplexobj(value) or np.asarray(value).dtype == bool:
+        raise InvalidParameter(f"{name} must be real numbers, not complex or boolean")
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidParameter(f"{name} must be an array of real numbers, got {value!r:.80}") from None
+    if not nan and np.any(np.isnan(array)):
+        raise NonFiniteValue(f"{name} must not be NaN")
+    if not inf and np.any(np.isinf(array)):
+        raise NonFiniteValue(f"{name} must be finite, got an infinity")
+    return array

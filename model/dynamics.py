@@ -141,14 +141,9 @@ def _readout(grad1: float, grad2: float, d: int) -> tuple[float, float]:
 
 def step(x: NDArray[np.float64], grad1: float, grad2: float, eta: float, d: int) -> NDArray[np.float64]:
     """One GD step on the family from x = (xi1, xi2) given the gradient (dL/dxi1, dL/dxi2) (C1.readout)."""
-    if np.iscomplexobj(x) or np.asarray(x).dtype == bool:
-        raise InvalidParameter("x must be the real point (xi1, xi2), not complex or boolean")
-    try:
-        point = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidParameter(f"x must be the point (xi1, xi2), got {type(x).__name__}") from None
-    if point.shape != (2,) or not np.all(np.isfinite(point)):
-        raise InvalidParameter(f"x must be a finite point (xi1, xi2), got an array of shape {point.shape}")
+    point = checks.require_real_array("x", x)
+    if point.shape != (2,):
+        raise InvalidParameter(f"x must be the point (xi1, xi2), got an array of shape {point.shape}")
     grad1, grad2 = checks.require_real("grad1", grad1), checks.require_real("grad2", grad2)
     eta = checks.require_real("eta", eta)
     if eta <= 0:
@@ -413,7 +408,8 @@ _ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
 
 
 @contextlib.contextmanager
-def _worker_environment() -> Iterator[None]:
+def one_thread_children() -> Iterator[None]:
+    """Processes started inside the block get one BLAS/OpenMP thread each (set before they import numpy)."""
     saved = {name: os.environ.get(name) for name in _ONE_THREAD}
     os.environ.update(_ONE_THREAD)
     try:
@@ -499,7 +495,7 @@ def prefetch(jobs: Sequence[Job], *, per_decade: int = PER_DECADE, jobs_limit: i
     expected = {"flow": cache.fingerprint(cache.FINGERPRINTED), "literal": cache.fingerprint(_LITERAL_DEPENDS)}
     if workers > 1 and cache.cache_dir() is not None and expected["flow"] not in _DECLINED:
         try:
-            with _worker_environment(), ProcessPoolExecutor(
+            with one_thread_children(), ProcessPoolExecutor(
                     workers, mp_context=multiprocessing.get_context("spawn")) as pool:
                 # jobs declined or failed are computed when read, by the caller that reads them
                 outcomes = list(pool.map(functools.partial(_worker, per_decade=per_decade, expected=expected),

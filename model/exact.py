@@ -39,14 +39,14 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
 import model.checks as checks
-from model.errors import InvalidDimension, InvalidParameter, NonFiniteValue, OutOfDomain, QuadratureDidNotConverge
+from model.errors import InvalidDimension, InvalidParameter, OutOfDomain, QuadratureDidNotConverge
 from model.quadrature import kronrod_error, panel_nodes, trapezoid_error
 
 __all__ = [
@@ -142,18 +142,6 @@ def _check_d(d: int) -> int:
     return d
 
 
-def _finite_array(name: str, value: Any) -> NDArray[np.float64]:
-    if np.iscomplexobj(value) or np.asarray(value).dtype == bool:
-        raise InvalidParameter(f"{name} must be real numbers, not complex or boolean")
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidParameter(f"{name} must be real numbers (an array of floats), got {value!r:.80}") from None
-    if not np.all(np.isfinite(array)):
-        raise NonFiniteValue(f"{name} must be finite, got a NaN or inf")
-    return array
-
-
 def log_normaliser(d: int) -> float:
     """log k_d, k_d = Gamma(d/2) / (sqrt(pi) Gamma((d-1)/2)): the normaliser of f_d (C11a)."""
     d = _check_d(d)
@@ -163,7 +151,7 @@ def log_normaliser(d: int) -> float:
 
 def angle_log_density(angle: NDArray[np.float64], d: int) -> NDArray[np.float64]:
     """log of the density k_d sin^{d-2} of the angle between a uniform x_j and x_q (tau = cos angle)."""
-    return _angle_log_density(_finite_array("angle", angle), _check_d(d))
+    return _angle_log_density(checks.require_real_array("angle", angle), _check_d(d))
 
 
 def _angle_log_density(angle: NDArray[np.float64], d: int) -> NDArray[np.float64]:
@@ -178,14 +166,7 @@ def tau_cdf(t: NDArray[np.float64] | float, d: int) -> NDArray[np.float64]:
     """F_d(t) = P(tau <= t): (1 + tau)/2 ~ Beta((d-1)/2, (d-1)/2) (C11a); 0 below -1 and 1 above 1 (+-inf too)."""
     d = _check_d(d)
     m = (d - 1) / 2
-    if np.iscomplexobj(t) or np.asarray(t).dtype == bool:
-        raise InvalidParameter("t must be real numbers, not complex or boolean")
-    try:
-        values = np.asarray(t, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidParameter(f"t must be an array of real numbers, got {t!r:.80}") from None
-    if np.any(np.isnan(values)):
-        raise NonFiniteValue("t must not be NaN")
+    values = checks.require_real_array("t", t, inf=True)
     return np.asarray(special.betainc(m, m, (1 + np.clip(values, -1.0, 1.0)) / 2))
 
 

@@ -18,12 +18,11 @@ Error model (QUADPACK's, stated so a reader can judge it): a Kronrod value is tr
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numpy.typing import NDArray
 
-from model.errors import InvalidParameter, NonFiniteValue
+from model.checks import require_real_array
+from model.errors import InvalidParameter
 
 __all__ = ["GAUSS_WEIGHTS", "GK_NODES", "KRONROD_WEIGHTS", "kronrod_error", "panel_nodes", "trapezoid_error"]
 
@@ -71,20 +70,8 @@ GAUSS_WEIGHTS[[9, 11, 13]] = _WG[2::-1]
 GAUSS_WEIGHTS[7] = _WG[3]
 
 
-def _finite(name: str, value: Any) -> NDArray[np.float64]:
-    if np.iscomplexobj(value) or np.asarray(value).dtype == bool:
-        raise InvalidParameter(f"{name} must be real numbers, not complex or boolean")
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidParameter(f"{name} must be an array of real numbers, got {value!r:.80}") from None
-    if not np.all(np.isfinite(array)):
-        raise NonFiniteValue(f"{name} must be finite, got a NaN or inf")
-    return array
-
-
 def _pair(names: tuple[str, str], a: object, b: object) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    first, second = _finite(names[0], a), _finite(names[1], b)
+    first, second = require_real_array(names[0], a), require_real_array(names[1], b)
     if first.shape != second.shape:
         raise InvalidParameter(f"{names[0]} and {names[1]} must have one shape, got {first.shape} and {second.shape}")
     return first, second
@@ -98,7 +85,7 @@ def panel_nodes(
     ``edges`` has shape (..., P + 1) with nondecreasing last axis (zero-width panels are allowed and
     get zero weight). Returns arrays of shape (..., P, 15).
     """
-    edges = _finite("edges", edges)
+    edges = require_real_array("edges", edges)
     if edges.ndim < 1 or edges.shape[-1] < 2 or np.any(np.diff(edges, axis=-1) < 0):
         raise InvalidParameter(f"edges must be (..., P + 1) with P >= 1, nondecreasing on the last axis, got shape "
                                f"{edges.shape}")

@@ -39,12 +39,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
 from numpy.typing import NDArray
 
+import model.checks as checks
 from model.attention import _check_xi, _finite_scores, _softmax_over_keys
 from model.errors import InvalidParameter, NonFiniteValue
 from model.laws import _check_generator, prompt_generator, sample_training_prompts, uniform_sphere
@@ -163,22 +163,12 @@ def squared_errors(prompt: Prompt, xi1: float, xi2: float) -> NDArray[np.float64
     return Errors(prompt)(xi1, xi2)
 
 
-def _real_array(name: str, value: Any) -> NDArray[np.float64]:
-    """``value`` as a float64 array; InvalidParameter for text, complex or other non-real input."""
-    if np.iscomplexobj(value):
-        raise InvalidParameter(f"{name} must be real numbers, got complex values")
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidParameter(f"{name} must be an array of real numbers, got {value!r:.80}") from None
-
-
 def error_lower_bound(errors: NDArray[np.float64], bound: float, alpha: float) -> float:
     """Hoeffding's one-sided lower confidence bound on E[(y_hat - y*)^2], the values lying in [0, (2B)^2]."""
     bound = check_real(bound, "label bound B")
     if bound <= 0:
         raise InvalidParameter(f"label bound B must be > 0, got {bound!r}")
-    errors = _real_array("errors", errors)
+    errors = checks.require_real_array("errors", errors, nan=True, inf=True)
     if errors.ndim != 1 or errors.size == 0:
         raise InvalidParameter(f"errors must be a nonempty 1-d array, got shape {errors.shape}")
     if not np.all(np.isfinite(errors)):
@@ -219,7 +209,7 @@ def c10_bound(xi1: float, xi2: float, N: int, B: float, margins: NDArray[np.floa
         raise InvalidParameter(f"C10 needs xi1 >= 0, got {xi1!r}")
     if B <= 0:
         raise InvalidParameter(f"label bound B must be > 0, got {B!r}")
-    m = _real_array("margins", margins)
+    m = checks.require_real_array("margins", margins, nan=True, inf=True)
     if m.ndim != 1 or m.size == 0:
         raise InvalidParameter(f"margins must be a nonempty 1-d array, got shape {m.shape}")
     if np.isnan(m).any() or (m < 0).any():

@@ -63,9 +63,10 @@ def run_mutants(claim_ids: Sequence[str] | None = None, *, profile: str = "ci", 
         for name, target in pairs:
             record(_pair(name, target, profile, seed, expected.get(target, Expected())))
     else:
-        from verify.runner import _one_thread_children, _worker_start
+        import model.dynamics as dynamics
+        from verify.runner import _worker_start
 
-        with _one_thread_children(), ProcessPoolExecutor(max_workers=jobs, initializer=_worker_start,
+        with dynamics.one_thread_children(), ProcessPoolExecutor(max_workers=jobs, initializer=_worker_start,
                                                          mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = [pool.submit(_pair, name, target, profile, seed, expected.get(target, Expected()))
                        for name, target in pairs]

@@ -7,12 +7,11 @@ canonical report dictionary (:mod:`verify.report`); rendering is separate (:mod:
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
-import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
+import model.dynamics as dynamics
 from model.errors import InvalidParameter
 from properties.catalog import load_claims
 from properties.engine import ClaimResult, run_claim
@@ -23,24 +22,8 @@ from properties.registry import Claim
 __all__ = ["run_claims"]
 
 Progress = Callable[[int, int, ClaimResult], None]
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 #: Seconds to wait for a Dask scheduler before giving up (exit 2).
 DASK_CONNECT_TIMEOUT = 30
-
-
-@contextlib.contextmanager
-def _one_thread_children() -> Iterator[None]:
-    """Processes started inside the block get one BLAS/OpenMP thread each (set before they import numpy)."""
-    saved = {name: os.environ.get(name) for name in _THREAD_VARIABLES}
-    os.environ.update(dict.fromkeys(_THREAD_VARIABLES, "1"))
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _worker_start() -> None:
@@ -126,7 +109,7 @@ def run_claims(
                 progress(index, len(claims), result)
         return results
     done: dict[str, ClaimResult] = {}
-    with _one_thread_children(), ProcessPoolExecutor(
+    with dynamics.one_thread_children(), ProcessPoolExecutor(
             max_workers=min(jobs, len(claims)), mp_context=multiprocessing.get_context("spawn"),
             initializer=_worker_start) as pool:
         futures = [pool.submit(_run_by_id, claim.id, seed, profile, fault, expected.get(claim.id, Expected()),
