@@ -28,6 +28,12 @@ Gauss-Kronrod on panels placed at the scales of u (in v = xi1 (t - tau_j)) and o
 angles the density is k_d sin^{d-2}, smooth for every d >= 2. Beyond v = V_CUT the factor e^{-s u}
 is 1 to within e^{-V_CUT} s, so that part of m_0 is the distribution function F (betainc) exactly.
 
+The alpha panels start at quantiles of alpha_* and where log C crosses fixed levels (doubling above
+10: beyond, every output falls like a power of 1/C). The beta rule's error is estimated on the Gauss
+alpha nodes only (the Gauss-alpha value with Gauss-beta against Kronrod-beta moments). A panel whose
+alpha_* mass, times 2 (a bound on every output's conditional integrand), is far below every output's
+allowed error is skipped, and that bound joins the error estimate (``_evaluate``).
+
 Error estimates add the three quadratures' estimates and a rounding floor of 8 eps (N + 16) times
 the value: m_0^{N-1} multiplies the moments' relative rounding by N (at xi1 = 0 the loss was seen
 off by 4e-14 relative at N = 303 and 5.9e-13 at N = 700, d = 256, while the quadrature estimates
@@ -47,7 +53,7 @@ from scipy import special
 
 import model.checks as checks
 from model.errors import InvalidDimension, InvalidParameter, OutOfDomain, QuadratureDidNotConverge
-from model.quadrature import kronrod_error, panel_nodes, trapezoid_error
+from model.quadrature import GAUSS_WEIGHTS, kronrod_error, panel_nodes, trapezoid_error
 
 __all__ = [
     "DOMAIN",
@@ -78,11 +84,18 @@ TINY = 1e-290
 V_CUT = 60.0  # e^{-60} ~ 9e-27: the neglected part of e^{-s u} - 1 beyond v = V_CUT, relative
 _V_POINTS = np.array([1.0, 3.0, 7.0, 15.0, 30.0])  # scales of u = e^{-v}
 _R_LO, _R_HI = 3e-4, 45.0  # P(Gamma(n) > 45) < 3e-17 for n <= 3; below _R_LO/(1+M): _add_missing_nodes
+#: Levels of log C at which the alpha panels start: below, q_0 ~ C fades; above, every output falls
+#: like a power of 1/C, so the levels double (the integrand's scale shrinks as the level grows).
+_C_LEVELS = np.array([-30.0, -20.0, -10.0, -3.0, 0.0, 3.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0, 1280.0])
 _H0 = 0.25  # trapezoid step in log r at level 0: error ~ exp(-7.5 / h)
 _MAX_LEVEL = 3
 #: Rounding floor of every error estimate, per unit of N + 16: 8 eps (seen: up to ~3.7 eps N, N = 700, d = 256).
 _ROUNDING = 8 * np.finfo(np.float64).eps
 _MAX_ROUNDS = 40
+#: Every output's conditional integrand lies in [0, _BOUND] (see ``_evaluate``); panels of alpha_* mass
+#: below _LIGHT may be skipped when their masses' total times _BOUND is below _SKIP_SHARE of every
+#: output's allowed error.
+_BOUND, _LIGHT, _SKIP_SHARE = 2.0, 1e-20, 1e-3
 #: At most this many alpha panels (an integrand that will not converge, e.g. one that changes sign
 #: with a vanishing total, is refused instead of refined until memory runs out), evaluated in chunks.
 MAX_PANELS = 1500
@@ -185,6 +198,7 @@ class _Problem:
         width = min(math.pi / 4, 4.0 / math.sqrt(d - 1))  # sin^{d-2} is a bell of width ~ 1/sqrt(d)
         reach = min(math.pi / 2, 9.0 / math.sqrt(d - 1))
         k = math.ceil(reach / width)
+        width = reach / k  # as many panels, as narrow as the reach allows
         self.density_points = math.pi / 2 + width * np.arange(-k, k + 1)
 
     @functools.cached_property
@@ -239,8 +253,14 @@ def _gradient(values: dict[str, float]) -> tuple[float, float]:
     return values["g1_pos"] - values["g1_neg"], -values["eq14"]
 
 
-def _integrand(p: _Problem, alpha: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The alpha integrand of every output, shape (A, 3, 8): [Kronrod-beta fine-r, Gauss-beta, coarse-r]."""
+def _integrand(
+    p: _Problem, alpha: NDArray[np.float64], gauss: NDArray[np.bool_],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The alpha integrand of every output: (A, 2, 8) [fine r, coarse r] and (G, 8) with Gauss beta.
+
+    The beta rule's error is estimated at the alpha nodes where ``gauss`` is set only (the Gauss
+    nodes of the alpha panels, G of them): there the moments are also taken with Gauss-beta weights.
+    """
     A, a = alpha.size, p.a
     t_gap = 2 * np.sin(alpha / 2) ** 2  # (A,) 1 - t
     log_c = a * t_gap - p.xi2
@@ -253,30 +273,43 @@ def _integrand(p: _Problem, alpha: NDArray[np.float64]) -> NDArray[np.float64]:
     v = a * delta
     u = np.exp(-v)
     u_gap = _u_gap(u, v)  # u (1 - u)
-    g = np.stack([np.ones_like(u), u, u * u, u_gap, delta * u, delta * u * u, delta * u**3, delta * u * u_gap], -1)
-    weights = np.empty((*g.shape[:-1], 16))  # (A, B, 16): the Kronrod-beta and the Gauss-beta moments' weights
-    np.multiply((wk * dens)[..., None], g, out=weights[..., :8])
-    np.multiply((wg * dens)[..., None], g, out=weights[..., 8:])
+    # the moments' weights, (A, 16, B), contiguous in B: g = [1, u, u^2, u(1-u), delta g[1:4]] times the
+    # Kronrod-beta (rows 0-7) and, at the Gauss alpha nodes, the Gauss-beta (rows 8-15) weights and density
+    rows = 16 if gauss.any() else 8
+    weights = np.empty((A, rows, u.shape[1]))
+    np.multiply(wk, dens, out=weights[:, 0])
+    np.multiply(weights[:, 0], u, out=weights[:, 1])
+    np.multiply(weights[:, 1], u, out=weights[:, 2])
+    np.multiply(weights[:, 0], u_gap, out=weights[:, 3])
+    np.multiply(weights[:, 1], delta, out=weights[:, 4])
+    np.multiply(weights[:, 2], delta, out=weights[:, 5])
+    np.multiply(weights[:, 5], u, out=weights[:, 6])  # delta u^3
+    np.multiply(weights[:, 4], u_gap, out=weights[:, 7])  # delta u u (1 - u)
+    if rows == 16:
+        ratio = np.divide(wg, wk, out=np.zeros_like(wg), where=wk != 0)  # Gauss over Kronrod weight, per node
+        np.multiply(weights[:, :8], ratio[:, None], out=weights[:, 8:])
     r = np.exp(p.rho)  # (R,)
     x = -c0[:, None] * u  # (A, B)
-    moments = np.empty((A, weights.shape[-1], r.size))  # (A, 16, R): r last, so each moment is contiguous in r
+    moments = np.empty((A, rows, r.size))  # (A, 16, R): r last, so each moment is contiguous in r
     # e^{-s u_j}, s = r / (1 + C), and its moments: the bulk of the work, in blocks of alpha nodes whose
-    # (block, R, B) array stays in cache (memory traffic, not arithmetic, is what costs here)
+    # (block, B, R) array stays in cache (memory traffic, not arithmetic, is what costs here)
     block = max(1, _BLOCK_ELEMENTS // (r.size * u.shape[1]))
-    e = np.empty((min(block, A), r.size, u.shape[1]))
+    e = np.empty((min(block, A), u.shape[1], r.size))
     for lo in range(0, A, block):
         hi = min(lo + block, A)
         part = e[: hi - lo]
-        np.einsum("r,ab->arb", r, x[lo:hi], out=part)  # the outer product r x: faster than a broadcast multiply
+        np.einsum("ab,r->abr", x[lo:hi], r, out=part)  # the outer product: faster than a broadcast multiply
         np.exp(part, out=part)
-        np.matmul(weights[lo:hi].transpose(0, 2, 1), part.transpose(0, 2, 1), out=moments[lo:hi])
+        np.matmul(weights[lo:hi], part, out=moments[lo:hi])
     moments[:, 0] += tail[:, None]
-    moments[:, 8] += tail[:, None]
-    # (A, 2, 8, R): Kronrod-beta and Gauss-beta moments; the r integral gives (A, 2, 2, 8) on the fine and coarse grids
-    both = _r_integral(p, moments.reshape(A, 2, 8, r.size), c0, c1, t_gap)
-    result = np.stack([both[:, 0, 0], both[:, 1, 0], both[:, 0, 1]], axis=1)
     log_outer = math.log(p.N) + p.log_density(alpha)  # N f_d(t) dt = N k_d sin^{d-2} alpha d alpha
-    return result * np.exp(log_outer)[:, None, None]
+    outer = np.exp(log_outer)
+    kron = _r_integral(p, moments[:, None, :8], c0, c1, t_gap)[:, 0] * outer[:, None, None]  # (A, 2, 8)
+    if rows == 8:
+        return kron, np.zeros((0, len(_OUT)))
+    moments[gauss, 8] += tail[gauss, None]
+    inner = _r_integral(p, moments[gauss, None, 8:], c0[gauss], c1[gauss], t_gap[gauss])[:, 0, 0]
+    return kron, inner * outer[gauss, None]
 
 
 def _r_weights(p: _Problem, n: int) -> NDArray[np.float64]:
@@ -295,34 +328,52 @@ def _r_integral(
     p: _Problem, mom: NDArray[np.float64], c0: NDArray[np.float64], c1: NDArray[np.float64],
     t_gap: NDArray[np.float64],
 ) -> NDArray[np.float64]:
-    """Combine the moments (A, 2, 8, R) into the outputs and integrate over log r: (A, 2, 2, 8), fine and coarse."""
+    """Combine the moments (A, K, 8, R) into the outputs and integrate over log r: (A, K, 2, 8), fine and coarse.
+
+    Every output is a combination, with coefficients in C/(1+C) and 1/(1+C) (functions of alpha alone),
+    of nine products of moments: those are integrated over r first (one matrix product) and combined after.
+    """
     M = p.M
-    m0, mu, mu2, mgap, mdu, mdu2, mdu3, mdgap = (mom[:, :, k] for k in range(8))  # each (A, 2, R)
+    m0, mu, mu2, mgap, mdu, mdu2, mdu3, mdgap = (mom[:, :, k] for k in range(8))  # each (A, K, R)
     with np.errstate(divide="ignore"):
         log_m0 = np.log(m0)
 
     def power(k: int) -> NDArray[np.float64]:  # m0^k, with m0^0 = 1 even where m0 underflowed to 0
         return np.exp(k * log_m0) if k > 0 else np.ones_like(m0)
 
-    z0 = power(M)
-    p1 = M * power(M - 1) if M >= 1 else np.zeros_like(m0)
-    p2 = M * (M - 1) * power(M - 2) if M >= 2 else np.zeros_like(m0)
-    z_u, z_u2, z_gap = p1 * mu, p1 * mu2, p1 * mgap
-    zz_uu = p1 * mu2 + p2 * mu * mu
+    basis = np.zeros((*m0.shape[:2], 9, m0.shape[-1]))  # (A, K, 9, R); p1 = p2 = 0 where M < 1, 2
+    basis[:, :, 0] = power(M)  # z0 = E[e^{-sS}] for the M others
+    if M >= 1:
+        p1 = M * power(M - 1)
+        np.multiply(p1, mu, out=basis[:, :, 1])
+        np.multiply(p1, mu2, out=basis[:, :, 2])
+        np.multiply(p1, mgap, out=basis[:, :, 4])
+        np.multiply(p1, mdu, out=basis[:, :, 5])
+        np.multiply(p1, mdu2, out=basis[:, :, 7])
+        basis[:, :, 6] = p1 * (mdgap + mdu3)
+    if M >= 2:
+        p2 = M * (M - 1) * power(M - 2)
+        np.multiply(p2 * mu, mu, out=basis[:, :, 3])
+        basis[:, :, 6] += p2 * (mdu * mgap + mdu2 * mu)
+    basis[:, :, 8] = basis[:, :, 0]
+    w2, w3 = p.r_weights
+    # (A, K, 9, 2): rows 0-3 against the 1/D^2 weights, rows 4-8 against the 1/D^3 weights; fine and coarse r
+    z = np.concatenate([basis[:, :, :4] @ w2, basis[:, :, 4:] @ w3], axis=2)
+    z0, z_u, z_u2, pp_uu, z_gap, n_du, n_rest, n_du2, z0_3 = (z[:, :, k] for k in range(9))  # each (A, K, 2)
+    zz_uu = z_u2 + pp_uu
     c0, c1 = c0[:, None, None], c1[:, None, None]
-    eq14 = c1 * c0 * (c1 * z0 + c0 * z_gap)
-    two = [
+    eq14 = c1 * c0 * (c1 * z0_3 + c0 * z_gap)
+    outputs = [
         c1 * c1 * z0 + 2 * c1 * c0 * z_u + c0 * c0 * (zz_uu + z_u2),  # 2L
         c1 * c0 * z0 + c1 * c1 * z0 + c1 * c0 * z_u,  # E[q_0]
         c1 * c0 * z0 + c1 * c1 * z0 + 2 * c1 * c0 * z_u + c0 * c0 * (z_u + zz_uu),  # 1 - E[q_*]
         c0 * c0 * (z0 + z_u2),  # E[sum q_j^2]
         c0 * z0 + c0 * c0 * z_u,  # E[q_*] = E[D / D^2], directly (small q_* keeps its relative accuracy)
+        eq14,
+        t_gap[:, None, None] * eq14,
+        c1 * c0 * c0 * n_du + c0**3 * n_rest + c0 * c0 * n_du2,  # the negative part of dL/dxi1
     ]
-    neg = c1 * c0 * c0 * p1 * mdu + c0**3 * (p1 * mdgap + p2 * mdu * mgap) + c0 * c0 * p1 * mdu2
-    neg = neg + c0**3 * (p1 * mdu3 + p2 * mdu2 * mu)
-    three = [eq14, t_gap[:, None, None] * eq14, neg]
-    w2, w3 = p.r_weights
-    return np.stack([x @ w2 for x in two] + [x @ w3 for x in three], axis=-1)
+    return np.stack(outputs, axis=-1)
 
 
 def _add_missing_nodes(weights: NDArray[np.float64], r: NDArray[np.float64], h: float, n: int) -> None:
@@ -349,7 +400,7 @@ def _alpha_edges(p: _Problem) -> NDArray[np.float64]:
     y = special.betaincinv(p.m, p.m, level)  # sin^2(a/2)
     points = [2 * np.arcsin(np.sqrt(np.clip(y, 0.0, 1.0))), np.linspace(0.0, math.pi, 3)]
     if p.a > 1e-300:  # log C = 2 xi1 sin^2(alpha/2) - xi2 crosses these levels: the query's share turns there
-        share = (p.xi2 + np.array([-30.0, -10.0, -3.0, 0.0, 3.0, 10.0])) / (2 * p.a)
+        share = (p.xi2 + _C_LEVELS) / (2 * p.a)
         share = share[(share > 0) & (share < 1)]
         points.append(2 * np.arcsin(np.sqrt(share)))
     edges = np.unique(np.concatenate(points))
@@ -374,17 +425,17 @@ def _solve(
         if panels is None:  # first pass: the initial panels; later passes keep the refined ones
             edges = _alpha_edges(p)
             panels = np.stack([edges[:-1], edges[1:]], axis=1)  # (P, 2)
-        parts = _panels(p, panels)  # (P, 4, 7): Kronrod, Gauss, inner-Gauss, coarse-r
+        parts, skipped = _evaluate(p, panels, rtol)  # (P, 4, 8): Kronrod, Gauss, inner, coarse-r; (P,) bool
         for round_ in range(_MAX_ROUNDS + 1):
             total = parts[:, 0].sum(axis=0)
-            outer_err = kronrod_error(parts[:, 0], parts[:, 1])  # (P, 7)
+            outer_err = kronrod_error(parts[:, 0], parts[:, 1])  # (P, 8)
             inner_err = kronrod_error(total, parts[:, 2].sum(axis=0))
             r_err = trapezoid_error(total, parts[:, 3].sum(axis=0))
-            scale = total.copy()
-            scale[_POS] = scale[_NEG] = total[_POS] + total[_NEG]  # dL/dxi1 = g1_pos - g1_neg: relative to the parts
+            scale = _scale(total)
             allowed = np.maximum(rtol * scale, TINY)
             rounding = _ROUNDING * (N + 16) * np.abs(scale)  # m_0^M amplifies the moments' rounding M-fold
-            errors = outer_err.sum(axis=0) + inner_err + r_err + rounding
+            neglected = _BOUND * float(_panel_mass(p, panels[skipped]).sum())  # the skipped panels' share, at most
+            errors = outer_err.sum(axis=0) + inner_err + r_err + rounding + neglected
             met = bool(np.all(errors <= allowed))
             if met or not refine:
                 return total, errors, Grid(panels, r_level, inner_level), met
@@ -392,17 +443,64 @@ def _solve(
             if refine_inner or refine_r or round_ == _MAX_ROUNDS:
                 break
             load = (outer_err / allowed).max(axis=1)  # (P,)
-            worst = load >= min(0.25 * load.max(), 1.0 / len(load))  # every panel above its share of the error
+            worst = (load >= min(0.25 * load.max(), 1.0 / len(load))) & ~skipped  # above their share of the error
             if len(panels) + int(worst.sum()) > MAX_PANELS:
                 break
             mid = panels[worst].mean(axis=1)
             halves = np.concatenate([np.stack([panels[worst, 0], mid], 1), np.stack([mid, panels[worst, 1]], 1)])
             panels = np.concatenate([panels[~worst], halves])
             parts = np.concatenate([parts[~worst], _panels(p, halves)])
+            skipped = np.concatenate([skipped[~worst], np.zeros(len(halves), dtype=bool)])
         inner_level += int(refine_inner)
         r_level += int(refine_r)
         if not (refine_inner or refine_r) or max(inner_level, r_level) > _MAX_LEVEL:
             raise QuadratureDidNotConverge(_failure(xi1, xi2, N, d, rtol, errors, allowed))
+
+
+def _scale(total: NDArray[np.float64]) -> NDArray[np.float64]:
+    """What each output's error is relative to: its value; for dL/dxi1 = g1_pos - g1_neg, the sum of the parts."""
+    scale = total.copy()
+    scale[_POS] = scale[_NEG] = total[_POS] + total[_NEG]
+    return scale
+
+
+def _panel_mass(p: _Problem, panels: NDArray[np.float64]) -> NDArray[np.float64]:
+    """P(alpha_* in [lo, hi]) per panel, (P,): the nearest neighbour's angle, P(alpha_* > a) = F_d(cos a)^N."""
+    if len(panels) == 0:
+        return np.zeros(0)
+    # P(one angle > a) = P((1 + tau) / 2 < cos^2(a/2)) for a Beta(m, m) law (C11a), = 1 - I(sin^2(a/2)) by
+    # symmetry: the first form keeps its relative accuracy for a > pi/2, the second near a = 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        near = np.log1p(-special.betainc(p.m, p.m, np.sin(panels / 2) ** 2))
+        far = np.log(special.betainc(p.m, p.m, np.cos(panels / 2) ** 2))
+        log_survival = p.N * np.where(panels <= math.pi / 2, near, far)  # (P, 2)
+        mass = np.exp(log_survival[:, 0]) * -np.expm1(log_survival[:, 1] - log_survival[:, 0])
+    return np.where(np.isfinite(log_survival[:, 0]), np.maximum(mass, 0.0), 0.0)
+
+
+def _evaluate(p: _Problem, panels: NDArray[np.float64], rtol: float) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """``_panels`` on the panels that matter: (P, 4, 8) with zeros where skipped, and the skipped mask (P,).
+
+    Every output's alpha integrand is the density of alpha_* times a conditional expectation in
+    [0, _BOUND] (module docstring: each is a ratio of nonnegative terms, e.g. (W^2 + Q) / D^2 <= 1, and
+    (t - tau_j) <= 2 bounds the two dL/dxi1 parts), so a panel contributes at most _BOUND times its
+    mass. Panels lighter than _LIGHT are evaluated last, and only those whose masses do not fit, in
+    total, within _SKIP_SHARE of every output's allowed error; the rest are skipped and their bound is
+    added to the error estimates (``_solve``).
+    """
+    mass = _panel_mass(p, panels)
+    skipped = mass < _LIGHT
+    parts = np.zeros((len(panels), 4, len(_OUT)))
+    parts[~skipped] = _panels(p, panels[~skipped])
+    if skipped.any():
+        total = parts[:, 0].sum(axis=0)
+        budget = _SKIP_SHARE * float(np.min(np.maximum(rtol * np.abs(_scale(total)), TINY))) / _BOUND
+        order = np.flatnonzero(skipped)[np.argsort(mass[skipped], kind="stable")]
+        fits = np.cumsum(mass[order]) <= budget
+        evaluate = order[~fits]
+        parts[evaluate] = _panels(p, panels[evaluate])
+        skipped[evaluate] = False
+    return parts, skipped
 
 
 def _failure(xi1: float, xi2: float, N: int, d: int, rtol: float, errors: NDArray[np.float64],
@@ -415,17 +513,27 @@ def _failure(xi1: float, xi2: float, N: int, d: int, rtol: float, errors: NDArra
 
 
 def _panels(p: _Problem, panels: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Per alpha panel: [Kronrod, Gauss, Kronrod with Gauss inner, Kronrod with coarse r], (P, 4, 7)."""
+    """Per alpha panel: [Kronrod, Gauss, inner estimate, Kronrod with coarse r], (P, 4, 8).
+
+    The inner (beta) estimate is the Kronrod value shifted by the difference the Gauss-beta rule makes
+    to the Gauss-alpha value: on the 7 Gauss alpha nodes the alpha rule's own error is the same for both
+    beta rules and cancels, so the difference is the beta rule's.
+    """
     if len(panels) == 0:
         return np.zeros((0, 4, len(_OUT)))
-    chunk = max(1, _CHUNK // 2 ** (p.inner_level + p.r_level))  # bounded memory: the integrand holds (15 P, R, B)
+    chunk = max(1, _CHUNK // 2 ** (p.inner_level + p.r_level))  # bounded memory: the integrand holds (15 P, B, R)
     if len(panels) > chunk:
         return np.concatenate([_panels(p, panels[i : i + chunk]) for i in range(0, len(panels), chunk)])
     nodes, wk, wg = (x[:, 0] for x in panel_nodes(panels))  # (P, 15)
-    values = _integrand(p, nodes.reshape(-1)).reshape(len(panels), 15, 3, len(_OUT))
-    kron = np.einsum("pn,pnvo->pvo", wk, values)  # (P, 3, 7)
-    gauss = np.einsum("pn,pno->po", wg, values[:, :, 0])
-    return np.stack([kron[:, 0], gauss, kron[:, 1], kron[:, 2]], axis=1)
+    gauss = np.broadcast_to(GAUSS_WEIGHTS != 0, nodes.shape).reshape(-1)
+    kron_values, inner_values = _integrand(p, nodes.reshape(-1), gauss)
+    values = kron_values.reshape(len(panels), 15, 2, len(_OUT))
+    kron = np.einsum("pn,pnvo->pvo", wk, values)  # (P, 2, 8): fine and coarse r
+    wg7 = wg[:, GAUSS_WEIGHTS != 0]  # (P, 7)
+    gauss_fine = np.einsum("pn,pno->po", wg7, values[:, GAUSS_WEIGHTS != 0, 0])
+    gauss_inner = np.einsum("pn,pno->po", wg7, inner_values.reshape(len(panels), 7, len(_OUT)))
+    inner = kron[:, 0] + (gauss_inner - gauss_fine)
+    return np.stack([kron[:, 0], gauss_fine, inner, kron[:, 1]], axis=1)
 
 
 def population(
@@ -460,10 +568,8 @@ def population_on_grid(xi1: float, xi2: float, N: int, d: int, grid: Grid, *, rt
         raise InvalidParameter("population_on_grid needs a grid (the .grid of an earlier population result)")
     total, err, used, met = _solve(xi1, xi2, N, d, rtol, grid, refine=False)
     if not met:
-        scale = total.copy()
-        scale[_POS] = scale[_NEG] = total[_POS] + total[_NEG]
         raise QuadratureDidNotConverge(
-            "on the given grid: " + _failure(xi1, xi2, N, d, rtol, err, np.maximum(rtol * scale, TINY)))
+            "on the given grid: " + _failure(xi1, xi2, N, d, rtol, err, np.maximum(rtol * _scale(total), TINY)))
     return _result(total, err, used)
 
 
