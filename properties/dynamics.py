@@ -110,7 +110,13 @@ def main_specs() -> list[Spec]:
 
 
 def grid_specs() -> list[Spec]:
-    """C7.grid's runs: (N, 8) for N in GRID_N and (32, d) for d in GRID_D, at sigma_theorem(N, d), eta = ETA."""
+    """C7.grid's runs: (N, 8) for N in GRID_N and (32, d) for d in GRID_D, at sigma_theorem(N, d), eta = ETA.
+
+    None at a user's own setting (``verify --set``): the grid is not that setting, so the claims that
+    also read it (C7.term2, C8.growth, and through ``all_runs`` C5.along, C6, ...) judge the user's runs only.
+    """
+    if parameters.active():
+        return []
     pairs = dict.fromkeys([(N, 8) for N in GRID_N] + [(32, d) for d in GRID_D])
     return [(N, d, sigma_theorem(N, d), ETA, HORIZON) for N, d in pairs]
 
@@ -169,7 +175,12 @@ def runs() -> dict[str, dynamics.Trajectory]:
 
 
 def all_runs() -> dict[str, dynamics.Trajectory]:
-    """Every run of the module: main, grid, other step sizes, outside the hypotheses."""
+    """Every run of the module: main, grid, other step sizes, outside the hypotheses.
+
+    At a user's own setting (``verify --set``): the main runs and the other step sizes at that setting only.
+    """
+    if parameters.active():
+        return _fetch(main_specs() + eta_specs())
     return _fetch(main_specs() + grid_specs() + eta_specs() + list(OUTSIDE))
 
 
@@ -604,8 +615,9 @@ def growth_constants() -> Measurement:
                      f"{'rises' if rising else 'does not rise'} (p = {row['exponent_1e8_1e9'][0]:.3g} for xi1)")
         if label == f"sigma={sigma_theorem(MAIN_N, MAIN_D):g}":
             value = min(smallest.values())
-    words.append(f"the other {len(grid_rising)} runs of C7.grid: smallest min(xi1, xi2)/ln t {grid_min:.3g}; xi/ln t "
-                 f"rises over the last decade in {sum(grid_rising)} of them")
+    if grid_rising:  # (none at a user's own setting, --set)
+        words.append(f"the other {len(grid_rising)} runs of C7.grid: smallest min(xi1, xi2)/ln t {grid_min:.3g}; "
+                     f"xi/ln t rises over the last decade in {sum(grid_rising)} of them")
     return Measurement(value, "; ".join(words), details)
 
 
@@ -880,9 +892,9 @@ def lemma10_along() -> None:
             elsewhere, elsewhere_at = float(away[j]), f"{label}, t = {int(run.t[j])}"
     attach("left_out_no_positive_C_d", left_out)
     check(worst <= exact.RTOL, margin=exact.RTOL - worst,
-          message=f"{len(judged)} runs (C_d at (16, 8) = {c_d():.6g}; one per (N, d)): largest excess of the bound "
-          f"over -dL/dxi1, relative: {worst:.3g} at {where}; away from the checkpoints where C_d was measured "
-          f"(which hold by construction): {elsewhere:.3g} at {elsewhere_at}"
+          message=f"{len(judged)} runs (C_d at ({MAIN_N}, {MAIN_D}) = {c_d():.6g}; one per (N, d)): largest excess of "
+          f"the bound over -dL/dxi1, relative: {worst:.3g} at {where}; away from the checkpoints where C_d was "
+          f"measured (which hold by construction): {elsewhere:.3g} at {elsewhere_at}"
           + (f"; left out, no positive C_d: {left_out}" if left_out else ""))
 
 

@@ -21,9 +21,13 @@ from model.errors import InvalidParameter
 
 __all__ = ["PARAMETERS", "PARAMETRISED", "applied", "parse"]
 
-#: The claims that run at the parameters (they read nothing else of the main setting; other claims also read
-#: fixed runs, laws or grids built around (16, 8), so they refuse --set).
-PARAMETRISED = ("C7", "C10.rate", "C12c", "C12a.population")
+#: The claims that run at the parameters. The GD claims judge the runs at the given setting only (the two
+#: sigmas at the given eta, and eta = 1 and 5 where they read other step sizes): the (N, d) grid and the runs
+#: outside the hypotheses are left out (``properties.dynamics.all_runs``). Other claims read fixed laws,
+#: samples or grids built around (16, 8), or a setting of their own (C7.grid, C7.outside, C1.dynamic), so
+#: they refuse --set.
+PARAMETRISED = ("C7", "C10.rate", "C12c", "C12a.population", "S7.flow", "C5.along", "C5.L8", "C5.L8.N", "C5.L10",
+                "C6", "C7.term2", "C8.xi1", "C8.xi2", "C8.steps", "C8.growth")
 
 #: Parameter name -> (module, attribute, type).
 PARAMETERS: dict[str, tuple[str, str, type]] = {

@@ -95,8 +95,9 @@ def _parser(stream: TextIO) -> argparse.ArgumentParser:
     parser.add_argument("--update-baseline", action="store_true",
                         help="rewrite the expected-verdicts file (--expected, default the committed one) from this run")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="run the parametrised claims (C7, C10.rate, C12c, C12a.population) at your own "
-                        "N, d, sigma, eta (repeatable, or comma-separated); verdicts are reported, not gated")
+                        help="run the parametrised claims (properties.parameters.PARAMETRISED: C7, C10.rate, C12c, "
+                        "C12a.population and 11 GD claims, listed in the README) at your own N, d, sigma, eta "
+                        "(repeatable, or comma-separated); verdicts are reported, not gated")
     parser.add_argument("--mutants", action="store_true",
                         help="apply every planted fault in isolation to its target claims (those in --claims, if "
                         "given) and print which caught it; exit 1 if any survived")

@@ -47,3 +47,63 @@ def test_set_is_refused_for_claims_that_are_not_parametrised(tmp_path: Path) -> 
     assert code == 2 and err.count("\n") == 1 and "parametrised" in err
     code, _, err = _run(["--claims", "C7", "--set", "N=zero", "--out", str(tmp_path)])
     assert code == 2 and err.count("\n") == 1 and "integer" in err
+
+
+#: The GD claims that take --set; those that read the runs by decade to 1e9 need the full horizon (slow test).
+_GD_CLAIMS = ("S7.flow", "C5.along", "C5.L8", "C5.L8.N", "C5.L10", "C6", "C8.xi1", "C8.xi2", "C8.steps")
+_BY_DECADE = ("C7", "C7.term2", "C8.growth")
+
+
+def _record_runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int, float]]:
+    """Every (N, d, eta) a GD run is read at, from here on."""
+    import model.dynamics as dynamics
+
+    seen: list[tuple[int, int, float]] = []
+    trajectories, trajectory, literal = dynamics.trajectories, dynamics.trajectory, dynamics.literal_trajectory
+
+    def many(specs, **kwargs):  # type: ignore[no-untyped-def]
+        seen.extend((N, d, eta) for N, d, _, eta, _ in specs)
+        return trajectories(specs, **kwargs)
+
+    def one(N, d, sigma, eta=dynamics.DEFAULT_ETA, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append((N, d, eta))
+        return trajectory(N, d, sigma, eta, **kwargs)
+
+    def steps(N, d, sigma, eta, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append((N, d, eta))
+        return literal(N, d, sigma, eta, **kwargs)
+
+    monkeypatch.setattr(dynamics, "trajectories", many)
+    monkeypatch.setattr(dynamics, "trajectory", one)
+    monkeypatch.setattr(dynamics, "literal_trajectory", steps)
+    return seen
+
+
+def test_gd_claims_read_only_the_runs_at_the_given_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    # short horizons keep this to about 15 s cold (the runs' early steps are literal GD); the claims must
+    # run (no error verdict) and read no run at another (N, d) or step size than the user's (eta = 1 and 5
+    # are the claims' own other step sizes)
+    from properties.catalog import load_claims
+    from properties.engine import run_claim
+
+    monkeypatch.setattr(runs_, "HORIZON", 10**3)
+    monkeypatch.setattr(runs_, "RATIO_HORIZON", 10**3)
+    monkeypatch.setattr(runs_, "LITERAL_STEPS", 100)
+    monkeypatch.setattr(runs_, "OTHER_ETAS", ((1.0, 10**3), (5.0, 10**2)))
+    seen = _record_runs(monkeypatch)
+    claims = load_claims()
+    with applied({"N": 8, "d": 4, "eta": 0.1}):
+        verdicts = {cid: run_claim(claims.get(cid), profile="quick").verdict for cid in _GD_CLAIMS}
+    assert "error" not in verdicts.values(), verdicts
+    assert seen and {(N, d) for N, d, _ in seen} == {(8, 4)}, set(seen)
+    assert {eta for _, _, eta in seen} <= {0.1, 1.0, 5.0}
+
+
+@pytest.mark.slow
+def test_every_gd_claim_runs_at_a_users_setting(tmp_path: Path) -> None:
+    # the full horizon (t = 1e9) at (N, d) = (8, 4): a few minutes
+    code, out, err = _run(["--claims", ",".join(_GD_CLAIMS + _BY_DECADE), "--set", "N=8,d=4", "--out",
+                           str(tmp_path), "--json", "-"])
+    assert code == 0, err
+    verdicts = {row["id"]: row["verdict"] for row in json.loads(out)["claims"]}
+    assert "error" not in verdicts.values(), verdicts
