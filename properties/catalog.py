@@ -21,6 +21,7 @@ CLAIM_MODULES = (
     "properties.dynamics",
     "properties.shift",
     "properties.experiments",
+    "properties.multiclass_experiments",
     "properties.multiclass",
 )
 

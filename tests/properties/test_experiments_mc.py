@@ -1,4 +1,4 @@
-"""properties.experiments, claims E2 and E3: their set-up check, verdict logic, statistics bookkeeping and plots.
+"""properties.multiclass_experiments (claims E2, E3): set-up check, verdict logic, statistics bookkeeping, plots.
 
 The claims themselves run in tests/properties/test_claims.py (and under planted faults in test_faults.py); these
 tests check the pieces without training the grid. The paper-length run is the slow test at the end.
@@ -17,7 +17,7 @@ import model.multiclass as multiclass
 import model.multiclass_training as mct
 import model.training as training
 from model.errors import InvalidShape
-from properties import experiments
+from properties import multiclass_experiments as experiments
 from properties.registry import CLAIMS, ClaimViolation, Inconclusive
 from verify.plots import write_plots
 
