@@ -19,6 +19,8 @@ CLAIM_MODULES = (
     "properties.landscape",
     "properties.geometry",
     "properties.dynamics",
+    "properties.lemmas",
+    "properties.convergence",
     "properties.shift",
     "properties.experiments",
     "properties.multiclass_experiments",

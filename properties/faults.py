@@ -336,13 +336,13 @@ def _xi1_part_dropped(values: dict[str, float]) -> tuple[float, float]:
     return values["g1_pos"], -values["eq14"]
 
 
-@_fault("lemma9_second_term_dropped", patches="properties.dynamics.lemma9_rhs", targets=("C5.L9",))
+@_fault("lemma9_second_term_dropped", patches="properties.lemmas.lemma9_rhs", targets=("C5.L9",))
 def _lemma9_dropped(xi1: float, xi2: float, N: int, d: int) -> float:
     """Lemma 9's bound without its negative e^{2 (xi1 - xi2)} term."""
     return 2 * N / d * math.exp(-4 * xi1 / (N + 1) ** 2)
 
 
-@_fault("lemma11_denominator_dropped", patches="properties.dynamics.lemma11_rhs", targets=("C5.L11", "C5.along"))
+@_fault("lemma11_denominator_dropped", patches="properties.lemmas.lemma11_rhs", targets=("C5.L11", "C5.along"))
 def _lemma11_denominator(xi1: float, xi2: float, N: int, d: int) -> float:
     """Lemma 11's bound without its (N+1)^3 e denominator."""
     import properties.dynamics as dynamics_claims
@@ -371,13 +371,13 @@ def _xi2_reversed(xi2: Any) -> Any:
     return xi2[:-1] - xi2[1:]
 
 
-@_fault("lemma8_step_divided_by_d", patches="properties.dynamics.lemma8_lhs", targets=("C5.L8", "C5.L8.N"))
+@_fault("lemma8_step_divided_by_d", patches="properties.lemmas.lemma8_lhs", targets=("C5.L8", "C5.L8.N"))
 def _lemma8_by_d(grad1: Any, grad2: Any) -> Any:
     """Lemma 8's left side with the xi1 step divided by d once more (Delta mistaken for the raw step)."""
     return -grad1 / 8 - 2 * grad2
 
 
-@_fault("lemma10_term_sign", patches="properties.dynamics.lemma10_rhs", targets=("C5.L10",))
+@_fault("lemma10_term_sign", patches="properties.lemmas.lemma10_rhs", targets=("C5.L10",))
 def _lemma10_sign(xi1: Any, xi2: Any, N: int, constant: float) -> Any:
     """Lemma 10's bound with + 2 e^{2 xi1 - 2 xi2} for - 2 e^{2 xi1 - 2 xi2}."""
     import numpy as np
@@ -386,13 +386,13 @@ def _lemma10_sign(xi1: Any, xi2: Any, N: int, constant: float) -> Any:
         return (1 - 1 / (2 * N)) * constant * np.exp(-6 * xi1) + 2 * np.exp(2 * xi1 - 2 * xi2)
 
 
-@_fault("xi1_step_sign", patches="properties.dynamics.xi1_steps", targets=("C8.xi1",))
+@_fault("xi1_step_sign", patches="properties.lemmas.xi1_steps", targets=("C8.xi1",))
 def _xi1_step_sign(grad1: Any) -> Any:
     """The xi1 step read as +dL/dxi1 (gradient ascent)."""
     return grad1
 
 
-@_fault("lemma13_upper_exponent_sign", patches="properties.dynamics.lemma13_log_bounds", targets=("C8.steps",))
+@_fault("lemma13_upper_exponent_sign", patches="properties.lemmas.lemma13_log_bounds", targets=("C8.steps",))
 def _lemma13_upper_sign(xi2: Any, N: int, eta: float) -> tuple[Any, Any]:
     """Lemma 13's upper bound eta e^{+xi2/15} for eta e^{-xi2/15}."""
     return math.log(eta) - 2 * xi2 - 3 * math.log(N + 1) - 1, math.log(eta) + xi2 / 15

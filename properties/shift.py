@@ -51,7 +51,7 @@ INF_RTOL = 1e-12
 
 def shift_runs() -> dict[str, dynamics.Trajectory]:
     """The runs C10 reads: (16, 8, eta = 0.05) at sigma = 47 (the main run) and at SHIFT_SIGMA."""
-    return runs_._fetch([runs_.main_specs()[1], runs_.SHIFT_SPEC])
+    return runs_.fetch([runs_.main_specs()[1], runs_.SHIFT_SPEC])
 
 
 def law_sample(index: int) -> tuple[str, float, Any]:
@@ -218,7 +218,7 @@ def adversarial_runs() -> dict[tuple[int, int], dynamics.Trajectory]:
     its threshold (long prompts), and the circle (16, 2) at sigma = 47 (runs_.CIRCLE_SPEC)."""
     long = [spec for spec in runs_.grid_specs() if spec[:2] == (64, 8)]
     specs = [runs_.main_specs()[1], *long, runs_.CIRCLE_SPEC]
-    return {(run.N, run.d): run for run in runs_._fetch(specs).values()}
+    return {(run.N, run.d): run for run in runs_.fetch(specs).values()}
 
 
 #: The (N, d) of the adversarial laws: one per run of adversarial_runs (fixed here, so the strategy
@@ -351,7 +351,7 @@ def theorem2_rate() -> Measurement:
     own tau*, |y_hat - y*| <= B (2N e^{-xi1 m/2} + e^{xi1 (1 - tau*) - xi2}) (on this law tau* = 1, so
     the query term is e^{-xi2}), up to rounding (:func:`rate_rounding`), at every T.
     """
-    run = runs_._fetch([runs_.main_specs()[1]])[runs_.label(runs_.main_specs()[1])]
+    run = runs_.fetch([runs_.main_specs()[1]])[runs_.label(runs_.main_specs()[1])]
     _, bound, prompts = law_sample(LAWS.index(("separated", 3.0)))
     margins = shift.margins_of(prompts)
     target = shift.target_labels(prompts)
