@@ -14,10 +14,19 @@ import numpy as np
 import pytest
 import torch
 
-from model import exact, multiclass, shift
+from model import exact, multiclass, prompt, shift
 from model.attention import AttentionLayer, embed, family_predict, family_W, predict, predict_factorised
-from model.errors import InvalidParameter, InvalidShape, NonFiniteValue
-from model.prompt import Prompt
+from model.errors import (
+    InvalidDimension,
+    InvalidDType,
+    InvalidLabel,
+    InvalidParameter,
+    InvalidShape,
+    NonFiniteValue,
+    NonUnitVector,
+)
+from model.nearest import nearest
+from model.prompt import BINARY, Prompt, bounded
 
 F64 = torch.float64
 #: The same scores through W_K^T W_Q merged and through the factors: O(1) numbers, a few roundings.
@@ -194,3 +203,214 @@ def test_the_separated_law_rejects_a_zero_label_bound() -> None:
     """Kills model/shift.py:110 ``if bound <= 0`` -> ``if bound < 0`` (B = 0 is not a label bound)."""
     with pytest.raises(InvalidParameter, match=r"label bound B must be > 0, got 0\.0"):
         shift.sample_law("separated", 2, 3, 2, generator=torch.Generator().manual_seed(7), bound=0.0)
+
+
+# --- model/shift.py: the test laws (issue 9's second run; IDs are module:line:node of benchmarks/mutation.py) ----
+
+
+@pytest.mark.parametrize("law", shift.LAWS)
+def test_every_law_takes_one_prompt_of_one_example_at_d_2(law: str) -> None:
+    """Kills shift:104:766 ``check_size(batch, "batch", 1)`` -> ``... 2)``, shift:104:770 ``check_size(n, "N", 1)``
+    -> ``... 2)`` and shift:114:1737 ``randint(0, n)`` -> ``randint(1, n)`` (the separated law's i is uniform on
+    1..N, so with N = 1 it is example 1): the setup allows B >= 1 prompts of N >= 1 examples, d >= 2."""
+    sample = shift.sample_law(law, 1, 1, 2, generator=torch.Generator().manual_seed(7))
+    assert (sample.batch, sample.n, sample.d) == (1, 1, 2)
+
+
+def test_the_separated_law_puts_the_query_on_every_example() -> None:
+    """Kills shift:114:1737 ``randint(0, n)`` -> ``randint(1, n)`` at N > 1 too: i is uniform on 1..N, so over 60
+    prompts of N = 3 the query is each of the three examples (P(some i never drawn) = 3 (2/3)^60 < 1e-10)."""
+    sample = shift.sample_law("separated", 60, 3, 4, generator=torch.Generator().manual_seed(7))
+    on = (sample.x - sample.xq[:, None, :]).abs().amax(dim=-1) == 0  # (60, 3): x_j is x_q
+    assert torch.equal(on.sum(dim=1), torch.ones(60, dtype=torch.int64))  # one example is the query ...
+    assert bool(on.any(dim=0).all())  # ... and every position is it somewhere
+
+
+def test_the_separated_law_takes_a_label_bound_below_one() -> None:
+    """Kills shift:111:793 ``bound <= 0`` -> ``bound <= 1``: any B > 0 is a label bound (N(0, 1) cut to [-B, B])."""
+    sample = shift.sample_law("separated", 4, 5, 3, generator=torch.Generator().manual_seed(7), bound=0.5)
+    assert sample.labels == bounded(0.5) and float(sample.y.abs().max()) <= 0.5
+
+
+def test_the_antipodal_law_draws_both_labels() -> None:
+    """Kills shift:131:1779 ``randint(0, 2)`` -> ``randint(1, 2)``: labels are +-1 (uniform), not all +1; 40 labels
+    with one sign have probability 2^-39."""
+    sample = shift.sample_law("antipodal", 8, 5, 3, generator=torch.Generator().manual_seed(7))
+    assert set(sample.y.flatten().tolist()) == {-1.0, 1.0}
+
+
+def test_the_default_antipodal_law_puts_the_nearest_neighbour_far_away() -> None:
+    """Kills shift:96:203 the default ``spread = 0.5`` -> ``1.5``: C10's antipodal law (properties.shift) uses the
+    default cap width, and the module docstring promises its nearest neighbour far (tau* near -1). At s = 0.5
+    (N, d) = (16, 8) the mean tau* is -0.78 and the largest -0.52; at s = 1.5 they are -0.04 and +0.66."""
+    ref = nearest(shift.sample_law("antipodal", 400, 16, 8, generator=torch.Generator().manual_seed(5)))
+    assert float(ref.tau_star.mean()) < -0.5 and float(ref.tau_star.max()) < 0.0
+
+
+@pytest.mark.parametrize("law", ["separated", "antipodal"])
+def test_distinct_seeds_give_distinct_samples(law: str) -> None:
+    """Kills shift:82:709 and shift:124:836 ``randint(0, 2**62)`` -> ``randint(0, 2*62)``: the per-prompt
+    generators hang off one base seed drawn from the caller's generator (as in model.laws); with only 124 bases,
+    125 seeds would (pigeonhole) give two identical samples, i.e. the seeded laws would repeat themselves."""
+    queries = {tuple(shift.sample_law(law, 1, 1, 2, generator=torch.Generator().manual_seed(seed)).xq[0].tolist())
+               for seed in range(125)}
+    assert len(queries) == 125
+
+
+# --- model/shift.py: Errors, error_lower_bound, c10_bound, BoundResult -------------------------------------
+
+
+def test_errors_are_the_family_prediction_on_real_labels() -> None:
+    """Kills shift:157:1303 ``(weights * y).sum()`` -> ``(weights / y).sum()``: C10 is for any |y| <= B, and the
+    two agree on +-1 labels (test_shift uses those); on the separated law's real labels y_hat is sum_j q_j y_j."""
+    sample = shift.sample_law("separated", 50, 6, 3, generator=torch.Generator().manual_seed(7))
+    for xi1, xi2 in ((0.0, 3.0), (5.0, 4.0)):
+        direct = ((family_predict(sample, xi1, xi2).y_hat - nearest(sample).label) ** 2).numpy()
+        assert np.allclose(shift.Errors(sample)(xi1, xi2), direct, rtol=REASSOC_TOL, atol=REASSOC_TOL)
+
+
+def test_error_lower_bound_scales_with_the_label_bound() -> None:
+    """Kills shift:176:1334, :176:951, :176:1605, :176:1336 (the range check ``max > (2B)^2 (1 + 1e-12)`` with ``**``
+    -> ``*``, either ``*`` -> ``/``, ``+`` -> ``-``) and shift:178:959, :178:1345 (``(2 * B) ** 2 * eps`` with ``**``
+    -> ``*``, ``*`` -> ``/``), all invisible at B = 1: at B = 3 errors lie in [0, 36], 36 included, and Hoeffding's
+    bound is mean - 36 eps."""
+    errors = np.array([36.0, 0.0])
+    expected = 18.0 - 36.0 * shift.dkw_epsilon(2, 0.1)
+    assert math.isclose(shift.error_lower_bound(errors, 3.0, 0.1), expected, rel_tol=FORMULA_TOL)
+
+
+def test_c10_bound_at_a_sample_margin_with_b_2() -> None:
+    """Kills shift:196:1647 ``B**2 * inner**2`` -> ``B**3``, shift:224:1061 / :224:1422 ``(2 * B) ** 2 * p_upper``
+    with ``**`` -> ``*`` / ``*`` -> ``/`` (all equal at B = 1). Four margins of 10, xi1 = 1, xi2 = 2, N = 1, B = 2:
+    the inf is at delta = 10, B^2 (2 e^{-5} + 1)^2 + (2B)^2 (0 + eps) = 12.69 < the tail's 4 + 16."""
+    eps = shift.dkw_epsilon(4, 0.1)
+    result = shift.c10_bound(1.0, 2.0, 1, 2.0, np.full(4, 10.0), 0.1)
+    assert (result.delta, result.p_upper) == (10.0, eps)
+    assert math.isclose(result.value, 4.0 * (2 * math.exp(-5.0) + 1.0) ** 2 + 16.0 * eps, rel_tol=FORMULA_TOL)
+
+
+def test_c10_bound_tail_with_finite_and_infinite_margins_and_b_2() -> None:
+    """Kills shift:225:1065 ``finite.size / m.size`` -> ``*``, shift:226:1070 / :226:1434 ``(2 * B) ** 2 * tail_p``
+    with ``**`` -> ``*`` / ``*`` -> ``/``, and shift:196:1647 ``B**2`` -> ``B**3``. Margins (0, inf, inf, inf): no
+    positive finite margin, so the inf is as delta -> inf: B^2 e^{2(2 xi1 - xi2)} + (2B)^2 (1/4 + eps) = 4 + 16 (1/4
+    + eps)."""
+    eps = shift.dkw_epsilon(4, 0.1)
+    result = shift.c10_bound(1.0, 2.0, 1, 2.0, np.array([0.0, np.inf, np.inf, np.inf]), 0.1)
+    assert (result.delta, result.first_term) == (math.inf, 4.0)
+    assert math.isclose(result.p_upper, 0.25 + eps, rel_tol=FORMULA_TOL)
+    assert math.isclose(result.value, 4.0 + 16.0 * (0.25 + eps), rel_tol=FORMULA_TOL)
+
+
+def test_c10_bound_takes_a_sample_of_one_margin() -> None:
+    """Kills shift:213:1021 ``m.size == 0`` -> ``m.size == 1``: margins must be nonempty, and one is a sample (n = 1,
+    eps = 1.07 > 1, so the band is capped at 1 and the value is 1 + 4)."""
+    assert shift.c10_bound(1.0, 2.0, 1, 1.0, np.array([np.inf]), 0.1).value == 5.0
+    with pytest.raises(InvalidParameter, match=r"margins must be a nonempty 1-d array"):
+        shift.c10_bound(1.0, 2.0, 1, 1.0, np.array([]), 0.1)
+
+
+def test_a_vacuous_c10_bound_still_reports_a_positive_delta_and_its_band() -> None:
+    """Kills shift:220:1041 ``finite > 0`` -> ``finite >= 0`` (delta = 0 as a candidate) and shift:223:651
+    ``np.minimum(1.0, below + eps)`` -> ``np.minimum(2.0, ...)`` (the cap on p_upper). The inf is over delta > 0,
+    and p_upper is the band min(1, F_n(delta-) + eps) at the reported delta. Neither mutant changes a finite value
+    (delta = 0 or a capped candidate never beats the tail: first(0) - first(inf) >= (2BN)^2), so they show on a
+    vacuous bound (e^{2 xi1 - xi2} overflows, every value is inf), where any delta attains the inf: margins (0, 1)
+    give F_n(1-) + eps = 1/2 + 0.76, capped at 1 (and F_n(inf-) + eps = 1 + 0.76, also capped)."""
+    margins, eps = np.array([0.0, 1.0]), shift.dkw_epsilon(2, 0.1)
+    result = shift.c10_bound(400.0, 0.0, 1, 1.0, margins, 0.1)
+    assert result.value == math.inf and result.delta > 0
+    assert result.p_upper == min(1.0, float(np.mean(margins < result.delta)) + eps) == 1.0
+
+
+def test_bound_results_are_immutable() -> None:
+    """Kills shift:181:568 ``@dataclass(frozen=True)`` -> ``frozen=False`` (as ClassPrompt's)."""
+    result = shift.c10_bound(1.0, 2.0, 1, 1.0, np.array([np.inf]), 0.1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.value = 0.0  # type: ignore[misc]
+
+
+# --- model/prompt.py: the validators -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [True, np.bool_(False), "1.0"])
+def test_check_real_rejects_bools_and_strings(value: object) -> None:
+    """Kills prompt:89:168 ``is_number and not is_bool`` -> ``or`` (a bool, or a numeric string, would pass)."""
+    with pytest.raises(InvalidParameter, match=r"x must be a finite real number"):
+        prompt.check_real(value, "x")
+
+
+def test_check_size_rejects_bools_floats_and_small_values_with_the_documented_error() -> None:
+    """Kills prompt:101:178 ``is_int and not is_bool`` -> ``or``, prompt:102:179 ``not is_integer or value < minimum``
+    -> ``and`` and prompt:103:625 ``name in ("N", "d")`` -> ``not in``: bool and float are not integers, values below
+    the minimum are refused, and bad N or d raise InvalidDimension, other sizes InvalidParameter."""
+    assert prompt.check_size(np.int64(3), "N", 1) == 3
+    for value, name in ((True, "N"), (0, "N"), (1, "d"), (2.0, "d")):
+        with pytest.raises(InvalidDimension, match=rf"{name} must be an integer >= "):
+            prompt.check_size(value, name, 2 if name == "d" else 1)
+    for value in (True, 0, 2.0):
+        with pytest.raises(InvalidParameter, match=r"batch must be an integer >= 1") as caught:
+            prompt.check_size(value, "batch", 1)
+        assert not isinstance(caught.value, InvalidDimension)
+
+
+def test_as_float_tensor_converts_to_a_float_dtype_and_refuses_others() -> None:
+    """Kills prompt:73:339 ``dtype not in FLOAT_DTYPES`` -> ``in`` (the requested float dtype would be refused)."""
+    value = torch.ones(2, dtype=torch.float32)
+    assert prompt.as_float_tensor(value, "x", dtype=F64).dtype == F64
+    with pytest.raises(InvalidDType, match=r"dtype must be torch.float32 or torch.float64"):
+        prompt.as_float_tensor(value, "x", dtype=torch.int64)
+
+
+@pytest.mark.parametrize("tol", [1.5, 1, True])
+def test_check_unit_rows_refuses_a_tolerance_outside_0_1(tol: object) -> None:
+    """Kills prompt:110:387 ``is_bool or not is_number or not 0 <= tol < 1`` -> ``and`` and prompt:110:1286
+    ``tol < 1`` -> ``tol < 2``: the tolerance is a number in [0, 1)."""
+    with pytest.raises(InvalidParameter, match=r"tol must be a number in \[0, 1\)"):
+        prompt.check_unit_rows(torch.eye(2, dtype=F64), "x", tol)  # type: ignore[arg-type]
+
+
+def test_check_unit_rows_with_tolerance_zero_accepts_exact_unit_vectors_and_names_the_bad_one() -> None:
+    """Kills prompt:115:969 ``(defect > tol).any()`` -> ``>=`` (tol = 0, allowed, would refuse e_1) and prompt:116:1677
+    ``nonzero(defect > tol)`` -> ``>=`` (the message would name e_1, at index 0, not the vector of norm 2)."""
+    prompt.check_unit_rows(torch.eye(2, dtype=F64), "x", 0.0)
+    with pytest.raises(NonUnitVector, match=r"the vector at index \(1,\) has norm 2$"):
+        prompt.check_unit_rows(torch.tensor([[1.0, 0.0], [2.0, 0.0]], dtype=F64), "x", 0.0)
+
+
+# --- model/prompt.py: Prompt and LabelSpace ----------------------------------------------------------------
+
+
+def test_prompts_are_immutable() -> None:
+    """Kills prompt:166:540 ``@dataclass(frozen=True)`` -> ``frozen=False``: a Prompt is validated once, at
+    construction; assigning a field afterwards would bypass the validation."""
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        _hand_prompt().x = torch.full((1, 2, 2), 5.0, dtype=F64)  # type: ignore[misc]
+
+
+def _replays(value: Prompt) -> Prompt:
+    copy = eval(repr(value), {"torch": torch, "Prompt": Prompt, "BINARY": BINARY, "bounded": bounded})
+    assert isinstance(copy, Prompt)
+    return copy
+
+
+def test_the_repr_of_a_prompt_replays_it() -> None:
+    """Kills prompt:154:701 (LabelSpace.__repr__ ``kind == "binary"`` -> ``!=``), prompt:219:800 (Prompt.__repr__
+    ``dtype == torch.float64`` -> ``!=``) and prompt:224:807 (``unit_tol is None`` -> ``is not``): the repr is
+    exact and evaluable, so a printed counterexample replays: same numbers, dtype, label space and unit_tol. The
+    upcast float32 prompt has points 2.4e-8 off the float64 sphere, accepted only through its unit_tol."""
+    x = torch.tensor([[[0.6, 0.8], [1.0, 0.0]]], dtype=torch.float32)
+    upcast = Prompt(x, torch.tensor([[0.5, -2.0]], dtype=torch.float32), x[:, 0, :], bounded(2.0)).to(F64)
+    for value in (_hand_prompt(), _hand_prompt().to(torch.float32), upcast):
+        copy = _replays(value)
+        assert (copy.dtype, copy.labels, copy.unit_tol) == (value.dtype, value.labels, value.unit_tol)
+        assert torch.equal(copy.x, value.x) and torch.equal(copy.y, value.y) and torch.equal(copy.xq, value.xq)
+
+
+def test_a_label_error_names_the_declared_label_space() -> None:
+    """Kills prompt:151:698 (LabelSpace.__str__ ``kind == "binary"`` -> ``!=``): a label outside the declared space
+    is reported with that space, binary +-1 or bounded |y| <= B."""
+    x, xq = _hand_prompt().x, _hand_prompt().xq
+    with pytest.raises(InvalidLabel, match=r"\(binary \+-1\); got 0\.5"):
+        Prompt(x, torch.tensor([[1.0, 0.5]], dtype=F64), xq, BINARY)
+    with pytest.raises(InvalidLabel, match=r"\(bounded \|y\| <= 2\); got 3\.0"):
+        Prompt(x, torch.tensor([[1.0, 3.0]], dtype=F64), xq, bounded(2.0))
