@@ -97,7 +97,9 @@ def sample_law(law: str, batch: int, n: int, d: int, *, generator: torch.Generat
     """``batch`` prompts from test law ``law`` (module docstring), float64.
 
     ``delta`` is the separated law's delta* (in (0, 2]); ``bound`` its label bound B; ``spread`` the
-    antipodal law's cap width s (> 0). Prompt i does not depend on ``batch``.
+    antipodal law's cap width s (> 0). The defaults are [LCG24] App. B's delta* = 0.5 and B = 3 (as
+    claims C10 and E1 use them) and the cap width of C10's antipodal law. Prompt i does not depend on
+    ``batch``.
     """
     if law not in LAWS:
         raise InvalidParameter(f"unknown test law {law!r}; known: {', '.join(LAWS)}")
