@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None, *, stream: TextIO | None = None, err: Te
 
         def progress(index: int, total: int, result: ClaimResult) -> None:
             if not args.quiet:
-                mark = "" if result.as_expected else f"  (expected {result.expected.verdict})"
+                mark = "" if result.as_expected or parameters else f"  (expected {result.expected.verdict})"
                 progress_stream.write(
                     f"[{index:>2}/{total}] {result.id:8s} {result.verdict:12s} {result.seconds:6.1f} s{mark}\n"
                 )

@@ -58,6 +58,9 @@ def summary_line(report: dict[str, Any]) -> str:
     counts = ", ".join(f"{s[v]} {v}" for v in ("holds", "refuted", "measured", "inconclusive", "error") if s.get(v))
     unexpected = s.get("unexpected", [])
     state = "all as expected" if not unexpected else f"UNEXPECTED: {', '.join(unexpected)}"
+    if report.get("parameters"):  # --set: the committed verdicts are for the default setting
+        given = ", ".join(f"{k}={v}" for k, v in report["parameters"].items())
+        state = f"not compared with the committed verdicts (parameters {given})"
     if report.get("fault"):
         state += f"; planted fault {report['fault']}"
     return (
@@ -71,7 +74,7 @@ def table(report: dict[str, Any]) -> str:
     rows = [("ID", "paper reference", "verdict", "evidence", "s")]
     for entry in report["claims"]:
         verdict = entry["verdict"]
-        if not entry["as_expected"]:
+        if not entry["as_expected"] and not report.get("parameters"):
             verdict = f"{verdict} (expected {entry['expected']})"
         rows.append(
             (
@@ -114,7 +117,8 @@ def markdown(report: dict[str, Any], plots: dict[str, str] | None = None) -> str
     for section, entries in sections.items():
         out += [f"## {section}", "", "| ID | claim | paper | verdict | evidence | s |", "|---|---|---|---|---|---|"]
         for e in entries:
-            verdict = f"**{e['verdict']}**" + ("" if e["as_expected"] else f" (expected {e['expected']})")
+            compared = not (e["as_expected"] or report.get("parameters"))
+            verdict = f"**{e['verdict']}**" + (f" (expected {e['expected']})" if compared else "")
             out.append(
                 f"| {e['id']} | {_escape(e['statement'])} | {_escape(e['paper_ref'])} | {verdict} | "
                 f"{_escape(evidence_summary(e, width=160))} | {e['seconds']:.1f} |"

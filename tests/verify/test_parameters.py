@@ -13,6 +13,7 @@ import properties.dynamics as runs_
 from model.errors import InvalidParameter
 from properties.parameters import applied, parse
 from verify.cli import main
+from verify.render import summary_line
 
 
 def _run(argv: list[str]) -> tuple[int, str, str]:
@@ -27,6 +28,8 @@ def test_a_parametrised_claim_runs_at_the_given_n_and_d(tmp_path: Path) -> None:
     assert code == 0, err
     report = json.loads(out)
     assert report["parameters"] == {"N": 8, "d": 4} and "not compared" in err
+    line = summary_line(report)  # the committed verdicts are for (16, 8): none is called unexpected
+    assert "not compared with the committed verdicts (parameters N=8, d=4)" in line and "UNEXPECTED" not in line
     rows = report["claims"][0]["evidence"]["table"]
     assert rows[0]["binary"] == exact.population_loss(rows[0]["xi1"], rows[0]["xi2"], 8, 4)
     assert (runs_.MAIN_N, runs_.MAIN_D) == (16, 8)  # restored
