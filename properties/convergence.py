@@ -36,7 +36,7 @@ def loss_times_log_t() -> Measurement:
         late = [int(np.searchsorted(run.t, 10**k)) for k in (8, 9)]
         by_decade["loss_exponent_1e8_1e9"] = float(np.log10(run.loss[late[1]] / run.loss[late[0]]))
         details[label] = by_decade
-        if label == f"sigma={runs_.sigma_theorem(runs_.MAIN_N, runs_.MAIN_D):g}":
+        if label == runs_.sigma_label(runs_.sigma_theorem(runs_.MAIN_N, runs_.MAIN_D)):
             value = float(product.max())
     trend = "; ".join(f"{label}: " + ", ".join(f"{k} {v:.4g}" for k, v in row.items())
                       for label, row in details.items())
@@ -198,7 +198,7 @@ def growth_constants() -> Measurement:
         words.append(f"{label}: min xi1/ln t {smallest['xi1']:.3g} (t = {where['xi1']}), min xi2/ln t "
                      f"{smallest['xi2']:.3g} (t = {where['xi2']}); over the last decade xi/ln t "
                      f"{'rises' if rising else 'does not rise'} (p = {row['exponent_1e8_1e9'][0]:.3g} for xi1)")
-        if label == f"sigma={runs_.sigma_theorem(runs_.MAIN_N, runs_.MAIN_D):g}":
+        if label == runs_.sigma_label(runs_.sigma_theorem(runs_.MAIN_N, runs_.MAIN_D)):
             value = min(smallest.values())
     if grid_rising:  # (none at a user's own setting, --set)
         words.append(f"the other {len(grid_rising)} runs of C7.grid: smallest min(xi1, xi2)/ln t {grid_min:.3g}; "
@@ -223,7 +223,7 @@ def lemma14_second_term() -> Measurement:
         logs = runs_.log_t(np.array([1e8, 1e9]))
         exponent = (row["1e9"] - row["1e8"]) / float(logs[1] - logs[0])
         details[label] = {"two_xi1_minus_xi2": row, "exponent_1e8_1e9": exponent}
-        if label == f"sigma={runs_.sigma_theorem(runs_.MAIN_N, runs_.MAIN_D):g}":
+        if label == runs_.sigma_label(runs_.sigma_theorem(runs_.MAIN_N, runs_.MAIN_D)):
             value = exponent
     return Measurement(value, "exponent of e^{2 xi1 - xi2} in t over 1e8..1e9 (claimed -1/15): "
                        + "; ".join(f"{k}: {v['exponent_1e8_1e9']:.4g}" for k, v in details.items()), details)

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 
 from model.errors import InvalidParameter
 
-__all__ = ["PARAMETERS", "PARAMETRISED", "applied", "parse"]
+__all__ = ["PARAMETERS", "PARAMETRISED", "WITHOUT_RUNS", "applied", "check_setting", "parse"]
 
 #: The claims that run at the parameters. The GD claims judge the runs at the given setting only (the two
 #: sigmas at the given eta, and eta = 1 and 5 where they read other step sizes): the (N, d) grid and the runs
@@ -29,6 +29,9 @@ __all__ = ["PARAMETERS", "PARAMETRISED", "applied", "parse"]
 PARAMETRISED = ("C7", "C10.rate", "C12c", "C12a.population", "S7.flow", "C5.along", "C5.L8", "C5.L8.N", "C5.L10",
                 "C6", "C7.term2", "C8.xi1", "C8.xi2", "C8.steps", "C8.growth")
 
+#: The parametrised claims that read no GD run (the others start from Lemma 12's sigma, which needs a_{N,d}:
+#: d >= 4).
+WITHOUT_RUNS = ("C12a.population",)
 #: Parameter name -> (module, attribute, type).
 PARAMETERS: dict[str, tuple[str, str, type]] = {
     "N": ("properties.dynamics", "MAIN_N", int),
@@ -62,6 +65,16 @@ def parse(assignments: list[str]) -> dict[str, int | float]:
                                        f"got {value!r}")
             out[name] = number
     return out
+
+
+def check_setting(ids: list[str], values: Mapping[str, int | float]) -> None:
+    """InvalidParameter when the selected claims cannot run at ``values``: every claim that reads GD runs
+    needs d >= 4 (Lemma 12's sigma, and a_{N,d}, are defined for d >= 4 only)."""
+    d = values.get("d")
+    reading = [i for i in ids if i not in WITHOUT_RUNS]
+    if d is not None and d < 4 and reading:
+        raise InvalidParameter(f"--set d={d}: {', '.join(reading)} read GD runs from Lemma 12's sigma, which needs "
+                               "d >= 4 (a_{N,d})")
 
 
 def _clear_caches() -> None:
