@@ -10,8 +10,10 @@ stand as stated):
 * C11b: E[tau_*] at the counterexample (N, d) by mpmath quadrature of t N f_d(t) F_d(t)^{N-1} (30 digits);
 * C11c, C11c.AW26, C11c.a: P(tau_* <= 1 - eps) = F_d(1 - eps)^N with F_d the regularised incomplete beta
   function in mpmath at 40 digits (the suite uses SciPy's float64 betainc);
-* C6: literal GD, every step, with exact gradients (no integrator) at eta = 1 from Lemma 12's sigma at
-  (16, 8), to t = 25,500 (about a minute): xi1/xi2 must pass 7/15 (it does at t = 25,119);
+* C6: the refutation's own counterexample (eta = 0.05, the first checkpoint past 7/15) by the plain
+  gradient flow below (its error box included); and literal GD, every step, with exact gradients (no
+  flow at all) at eta = 1 from Lemma 12's sigma at (16, 8), to t = 25,500 (about a minute): xi1/xi2 must
+  pass 7/15 (it does at t = 25,119);
 * C5.L9, C5.L11: dL/dxi1, dL/dxi2 at the witness (N, d, xi1, xi2) in mpmath at 30 digits without
   model.exact (the same reduction, re-derived; Gauss-Legendre in alpha and beta, a double-exponential
   rule in the Laplace variable), at two resolutions whose difference is the error (about 1e-15);
@@ -120,18 +122,34 @@ def _c11c(claim_id: str, eps: Callable[[int, int], mpmath.mpf], form: str) -> Ca
     return check
 
 
+_C6_FIRST = re.compile(r"xi1/xi2 = [^ ]+ > 7/15 first at checkpoint t = (\d+)")
+
+
 def _c6(message: str) -> Confirmation:
+    """The message's own counterexample (eta = 0.05: the first checkpoint past 7/15) by the plain flow, over
+    its error box; and, without any flow, literal GD at eta = 1 to where it passes 7/15 (t = 25,119)."""
     import model.dynamics as dynamics
     import properties.dynamics as runs_
 
-    N, d, eta, steps, at = runs_.MAIN_N, runs_.MAIN_D, 1.0, 25_500, 25_119
-    sigma = runs_.sigma_theorem(N, d)
+    found = _C6_FIRST.search(message)
+    if found is None:
+        raise InvalidParameter("no 'xi1/xi2 = .. > 7/15 first at checkpoint t = ..' in the refutation: "
+                               f"{message[:120]!r}")
+    N, d, sigma = runs_.MAIN_N, runs_.MAIN_D, runs_.sigma_theorem(runs_.MAIN_N, runs_.MAIN_D)
+    t_first = int(found.group(1))
+    states = _States(N, d, sigma, runs_.ETA, [t_first])
+    lowest = min(x1 / x2 for x1, x2 in states.corners(0))  # the smallest ratio over the error box
+    eta, steps, at = 1.0, 25_500, 25_119
     run = dynamics.literal_gd(N, d, sigma, eta, steps=steps, record=dynamics.checkpoints(steps))
     k = int(list(run.t).index(at))
     ratio = float(run.xi1[k] / run.xi2[k])
-    return Confirmation("C6", ratio > 7 / 15, "literal GD, every step, exact gradients, no integrator",
-                        f"(N, d, sigma, eta) = ({N}, {d}, {sigma:.6g}, {eta:g}): xi1/xi2 = {ratio:.6f} > 7/15 at "
-                        f"t = {at} (xi1 = {float(run.xi1[k]):.10g}, xi2 = {float(run.xi2[k]):.10g})")
+    side = ">" if lowest > 7 / 15 else "<="
+    return Confirmation(
+        "C6", lowest > 7 / 15 and ratio > 7 / 15,
+        "the plain gradient flow at the message's run; literal GD, every step, at eta = 1",
+        f"(N, d, sigma, eta) = ({N}, {d}, {sigma:.6g}, {runs_.ETA:g}), t = {t_first}: {states.words(0)}, xi1/xi2 >= "
+        f"{lowest:.6f} over the error box {side} 7/15; literal GD at eta = {eta:g}: xi1/xi2 = {ratio:.6f} at "
+        f"t = {at} (xi1 = {float(run.xi1[k]):.10g}, xi2 = {float(run.xi2[k]):.10g})")
 
 
 def _point(message: str) -> tuple[int, int, float, float]:
@@ -215,7 +233,7 @@ def _main_failure(pattern: re.Pattern[str], message: str, what: str) -> tuple[tu
     import properties.dynamics as runs_
 
     N, d, eta, sigma = runs_.MAIN_N, runs_.MAIN_D, runs_.ETA, runs_.sigma_theorem(runs_.MAIN_N, runs_.MAIN_D)
-    match = {m.group(1): m for m in pattern.finditer(message)}.get(f"{sigma:g}")
+    match = {m.group(1): m for m in pattern.finditer(message)}.get(runs_.sigma_label(sigma).removeprefix("sigma="))
     if match is None:
         raise InvalidParameter(f"no '{what}, sigma={sigma:g}: first t = ..' failure in the refutation: "
                                f"{message[:120]!r}")

@@ -54,9 +54,17 @@ def test_a_claim_without_a_confirmation_or_not_refuted_exits_two() -> None:
 
 @pytest.mark.slow
 def test_c6_stands_under_literal_gd() -> None:
-    """About a minute: literal GD at eta = 1 to t = 25,500."""
+    """About a minute and a half: the message's counterexample by the plain flow, and literal GD at eta = 1 to
+    t = 25,500."""
     outcome = confirm("C6")
-    assert outcome.stands and "literal GD" in outcome.method, outcome.line()
+    assert outcome.stands and "literal GD" in outcome.method and "plain gradient flow" in outcome.method, \
+        outcome.line()
+    assert "t = 501187:" in outcome.detail, outcome.line()
+
+
+def test_a_c6_message_without_its_first_checkpoint_is_refused() -> None:
+    with pytest.raises(InvalidParameter, match="first at checkpoint"):
+        CONFIRMERS["C6"]("xi1/xi2 <= 7/15 throughout")
 
 
 def test_gauss_legendre_integrates_polynomials_of_degree_2n_minus_1_exactly() -> None:
