@@ -39,12 +39,14 @@ PYTHON = sys.executable
 #: The pointwise claims that exercise the model modules and run in seconds under the quick profile.
 CLAIMS = "C9a,C9b,C9c,M1,M2,M3,M6,C2,C12b"
 #: The fast test selection of each target module: (unit tests, claim IDs run through test_claims.py).
+#: Every selection includes tests/model/test_mutation_gaps.py, the tests written for earlier survivors.
+GAPS = "tests/model/test_mutation_gaps.py"
 MODULES: dict[str, tuple[tuple[str, ...], str]] = {
-    "nearest": (("tests/model/test_nearest.py",), CLAIMS),
-    "attention": (("tests/model/test_attention.py",), CLAIMS),
-    "shift": (("tests/model/test_shift.py",), CLAIMS),
-    "multiclass": (("tests/model/test_multiclass.py", "tests/properties/test_multiclass_claims.py"), CLAIMS),
-    "prompt": (("tests/model/test_prompt.py",), CLAIMS),
+    "nearest": (("tests/model/test_nearest.py", GAPS), CLAIMS),
+    "attention": (("tests/model/test_attention.py", GAPS), CLAIMS),
+    "shift": (("tests/model/test_shift.py", GAPS), CLAIMS),
+    "multiclass": (("tests/model/test_multiclass.py", "tests/properties/test_multiclass_claims.py", GAPS), CLAIMS),
+    "prompt": (("tests/model/test_prompt.py", GAPS), CLAIMS),
 }
 ENV = {"ONENN_PROFILE": "quick", "ONENN_CACHE_DIR": "off", "PYTHONDONTWRITEBYTECODE": "1",
        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
