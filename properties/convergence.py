@@ -206,7 +206,6 @@ def growth_constants() -> Measurement:
     return Measurement(value, "; ".join(words), details)
 
 
-
 @claim("C7.term2", section=SECTION, kind="measure")
 def lemma14_second_term() -> Measurement:
     """Lemma 14's second term e^{2 xi1 - xi2} decays like t^{-1/15}: the measured exponent over the last decade.

@@ -445,6 +445,7 @@ def plot_runs(trajectories: dict[str, dynamics.Trajectory], title: str | None = 
                          "loss_log_t": (run.loss[1:] * log_t(np.maximum(t, 2))).tolist()}
     return {"kind": "trajectories", "title": title, "series": series, "reference": {"ratio": 7 / 15}}
 
+
 def per_doubling(xs: list[int], ys: list[float]) -> float:
     """The least-squares slope of y against log2 x: the change of y when x doubles."""
     return float(np.polyfit(np.log2(np.asarray(xs, dtype=np.float64)), np.asarray(ys), 1)[0])

@@ -51,6 +51,7 @@ class BaselineDefect(RuntimeError):
     """E1's kernel-smoother baseline is wrong (its bandwidth is not its grid's minimiser): a bug in the suite, so
     the claim ends in ``error``, never in a verdict about the paper."""
 
+
 #: The (N, d) trained: [AW26] §5's default (16, 8), a smaller (8, 4) and a longer prompt (32, 8).
 CONFIGS: tuple[tuple[int, int], ...] = ((16, 8), (8, 4), (32, 8))
 #: The SGD settings (module docstring): prompts, batch, steps, eta, the N(0, s^2) scale of W^0.

@@ -29,7 +29,6 @@ def _increments(xi1: float, xi2: float, N: int, d: int) -> tuple[float, float, f
     return (-result.grad_xi1 / d, result.errors["grad_xi1"] / d, -result.grad_xi2, result.errors["grad_xi2"])
 
 
-
 def lemma9_rhs(xi1: float, xi2: float, N: int, d: int) -> float:
     """(2N/d) e^{-4 xi1/(N+1)^2} - a_{N,d} / (d N^3 e) e^{2 (xi1 - xi2)} (Lemma 9's upper bound on Delta xi1)."""
     negative = runs_.a_nd(N, d) / (d * N**3 * math.e) * math.exp(2 * (xi1 - xi2))

@@ -271,7 +271,6 @@ def test_jobs_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
         dynamics.trajectories(SMALL_RUNS, jobs=0)
 
 
-
 def test_a_second_process_waits_for_the_entry_being_computed() -> None:
     # while this process holds an entry's lock, another process asking for it waits, then reads what was written
     key = dynamics._flow_key(4, 3, 2.0, 0.05, 300, dynamics.PER_DECADE)

@@ -98,6 +98,8 @@ class _Cached:
     """A cacheable value (model.cache stores dataclasses)."""
 
     value: float
+
+
 BAD_DTYPES: list[Any] = [torch.int64, torch.float16, torch.complex128, torch.bool, "float64", np.float64, None]
 BAD_GENERATORS: list[Any] = [None, 7, "seed", np.random.default_rng(0)]
 BAD_NAMES: list[Any] = ["nope", "", None, 3, "UNIFORM"]
