@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from model import exact, multiclass, prompt, shift
-from model.attention import AttentionLayer, embed, family_predict, family_W, predict, predict_factorised
+from model.attention import AttentionLayer, embed, family_predict, family_W, predict, predict_factorised, query_scores
 from model.errors import (
     InvalidDimension,
     InvalidDType,
@@ -414,3 +414,34 @@ def test_a_label_error_names_the_declared_label_space() -> None:
         Prompt(x, torch.tensor([[1.0, 0.5]], dtype=F64), xq, BINARY)
     with pytest.raises(InvalidLabel, match=r"\(bounded \|y\| <= 2\); got 3\.0"):
         Prompt(x, torch.tensor([[1.0, 3.0]], dtype=F64), xq, bounded(2.0))
+
+
+# --- model/nearest.py: the tie tolerance --------------------------------------------------------------
+
+
+def test_the_tie_tolerance_is_16_ulps_inclusive() -> None:
+    """Kills nearest:49:99 ``tau >= tau* - TIE_TOL`` -> ``>`` and nearest:29:75 ``16 * eps`` -> ``17 * eps``.
+
+    README and the Nearest docstring: tau_j within 16 float64 ulps of tau* (``tau_j >= tau* - TIE_TOL``) is tied.
+    x_q = e_1 and x_2 = (t, sqrt(1 - t^2)) give tau_2 = t exactly; 1 - 16 eps and 1 - 17 eps are floats, so
+    the gap to tau* = 1 is exactly 16 ulps (tied: mean label 0) or 17 ulps (not tied: label +1).
+    """
+    eps = torch.finfo(F64).eps
+    for t, tied, label in ((1.0 - 16 * eps, True, 0.0), (1.0 - 17 * eps, False, 1.0)):
+        x = torch.tensor([[[1.0, 0.0], [t, math.sqrt(1.0 - t * t)]]], dtype=F64)  # (1, 2, 2)
+        ref = nearest(Prompt(x, torch.tensor([[1.0, -1.0]], dtype=F64), torch.tensor([[1.0, 0.0]], dtype=F64)))
+        assert float(ref.tau[0, 1]) == t
+        assert ref.tied.tolist() == [[True, tied]] and float(ref.label[0]) == label
+
+
+# --- model/attention.py: query_scores ------------------------------------------------------------------
+
+
+def test_query_scores_rejects_an_H_that_is_not_3d() -> None:
+    """Kills attention:98:229 ``H.ndim != 3 or H.shape[1] < 1 or H.shape[2] < 1`` -> ``and``: a (d+2, N+1) H
+    without its batch axis is bad input, reported as InvalidShape (README: bad input raises a named error, a
+    ValueError or TypeError). W is 3 x 3, the size H.shape[1] implies, so only the H check can catch it: the
+    mutant lets it through to ``H[:, :, -1]``, an IndexError."""
+    H = embed(_hand_prompt())[0]  # (4, 3)
+    with pytest.raises(InvalidShape, match=r"H must have shape \(B, rows, N\+1\), got \(4, 3\)"):
+        query_scores(H, torch.eye(3, dtype=F64))
