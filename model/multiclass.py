@@ -199,7 +199,7 @@ def family_predict(prompt: ClassPrompt, xi1: float, xi2: float) -> MulticlassPre
     """The family's closed form from tau_j = <x_j, x_q> (scores xi1 tau_j and xi1 - xi2 for the query)."""
     prompt = _check_class_prompt(prompt)
     xi1, xi2 = check_real(xi1, "xi1"), check_real(xi2, "xi2")
-    tau = nearest.inner_products(prompt.geometry)  # (B, N)
+    tau = nearest.inner_products(prompt.geometry).to(prompt.dtype)  # (B, N): float64 from nearest, the prompt's here
     own = torch.full((prompt.batch, 1), xi1 - xi2, dtype=prompt.dtype)  # (B, 1)
     weights = attention._softmax_over_keys(attention._finite_scores(torch.cat([xi1 * tau, own], dim=1)))
     return _readout(prompt, weights)
