@@ -40,7 +40,9 @@ from decimal import Decimal, InvalidOperation
 import mpmath
 import numpy as np
 
+import model.dynamics as dynamics
 import model.exact as exact
+import properties.dynamics as runs_
 from model.errors import InvalidParameter
 from properties.catalog import load_claims
 from properties.engine import run_claim
@@ -128,9 +130,6 @@ _C6_FIRST = re.compile(r"xi1/xi2 = [^ ]+ > 7/15 first at checkpoint t = (\d+)")
 def _c6(message: str) -> Confirmation:
     """The message's own counterexample (eta = 0.05: the first checkpoint past 7/15) by the plain flow, over
     its error box; and, without any flow, literal GD at eta = 1 to where it passes 7/15 (t = 25,119)."""
-    import model.dynamics as dynamics
-    import properties.dynamics as runs_
-
     found = _C6_FIRST.search(message)
     if found is None:
         raise InvalidParameter("no 'xi1/xi2 = .. > 7/15 first at checkpoint t = ..' in the refutation: "
@@ -162,7 +161,7 @@ def _point(message: str) -> tuple[int, int, float, float]:
     except ValueError:
         raise InvalidParameter(f"unreadable xi1, xi2 in the witness {match.group(0)!r}") from None
     N, d = int(match.group(1)), int(match.group(2))
-    if not (d >= 4 and N >= math.sqrt(d) * math.log(d) and 0 <= xi1 < math.inf and math.isfinite(xi2)):
+    if not (runs_.in_regime_nd(N, d) and 0 <= xi1 < math.inf and math.isfinite(xi2)):
         raise InvalidParameter(f"the witness {match.group(0)!r} is outside the lemmas' hypotheses "
                                "(d >= 4, N >= sqrt(d) log d, xi1 >= 0): it refutes nothing")
     return N, d, xi1, xi2
@@ -203,9 +202,6 @@ class _States:
     """GD's states at ``times`` by the plain flow, with the half-widths of the error box around them."""
 
     def __init__(self, N: int, d: int, sigma: float, eta: float, times: Sequence[int]) -> None:
-        import model.dynamics as dynamics
-        import properties.dynamics as runs_
-
         run = dynamics.trajectory(N, d, sigma, eta, t_max=runs_.HORIZON)  # the refuting run (cached by the claim)
         try:
             gd = np.array([run.at(t) for t in times], dtype=np.float64)
@@ -230,8 +226,6 @@ class _States:
 def _main_failure(pattern: re.Pattern[str], message: str, what: str) -> tuple[tuple[int, int, float, float],
                                                                           re.Match[str]]:
     """(N, d, sigma, eta) of the main run at Lemma 12's sigma and its failure's match in the message."""
-    import properties.dynamics as runs_
-
     N, d, eta, sigma = runs_.MAIN_N, runs_.MAIN_D, runs_.ETA, runs_.sigma_theorem(runs_.MAIN_N, runs_.MAIN_D)
     match = {m.group(1): m for m in pattern.finditer(message)}.get(runs_.sigma_label(sigma).removeprefix("sigma="))
     if match is None:
