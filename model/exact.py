@@ -306,11 +306,11 @@ def _integrand(
     moments[:, 0] += tail[:, None]
     log_outer = math.log(p.N) + p.log_density(alpha)  # N f_d(t) dt = N k_d sin^{d-2} alpha d alpha
     outer = np.exp(log_outer)
-    kron = _r_integral(p, moments[:, None, :8], c0, c1, t_gap)[:, 0] * outer[:, None, None]  # (A, 2, 8)
+    kron = _r_integral(p, moments[:, :8], c0, c1, t_gap) * outer[:, None, None]  # (A, 2, 8)
     if rows == 8:
         return kron, np.zeros((0, len(_OUT)))
     moments[gauss, 8] += tail[gauss, None]
-    inner = _r_integral(p, moments[gauss, None, 8:], c0[gauss], c1[gauss], t_gap[gauss])[:, 0, 0]
+    inner = _r_integral(p, moments[gauss, 8:], c0[gauss], c1[gauss], t_gap[gauss])[:, 0]
     return kron, inner * outer[gauss, None]
 
 
@@ -330,40 +330,40 @@ def _r_integral(
     p: _Problem, mom: NDArray[np.float64], c0: NDArray[np.float64], c1: NDArray[np.float64],
     t_gap: NDArray[np.float64],
 ) -> NDArray[np.float64]:
-    """Combine the moments (A, K, 8, R) into the outputs and integrate over log r: (A, K, 2, 8), fine and coarse.
+    """Combine the moments (A, 8, R) into the outputs and integrate over log r: (A, 2, 8), fine and coarse.
 
     Every output is a combination, with coefficients in C/(1+C) and 1/(1+C) (functions of alpha alone),
     of nine products of moments: those are integrated over r first (one matrix product) and combined after.
     """
     M = p.M
-    m0, mu, mu2, mgap, mdu, mdu2, mdu3, mdgap = (mom[:, :, k] for k in range(8))  # each (A, K, R)
+    m0, mu, mu2, mgap, mdu, mdu2, mdu3, mdgap = (mom[:, k] for k in range(8))  # each (A, R)
     with np.errstate(divide="ignore"):
         log_m0 = np.log(m0)
 
     def power(k: int) -> NDArray[np.float64]:  # m0^k, with m0^0 = 1 even where m0 underflowed to 0
         return np.exp(k * log_m0) if k > 0 else np.ones_like(m0)
 
-    basis = np.zeros((*m0.shape[:2], 9, m0.shape[-1]))  # (A, K, 9, R); p1 = p2 = 0 where M < 1, 2
-    basis[:, :, 0] = power(M)  # z0 = E[e^{-sS}] for the M others
+    basis = np.zeros((m0.shape[0], 9, m0.shape[1]))  # (A, 9, R); p1 = p2 = 0 where M < 1, 2
+    basis[:, 0] = power(M)  # z0 = E[e^{-sS}] for the M others
     if M >= 1:
         p1 = M * power(M - 1)
-        np.multiply(p1, mu, out=basis[:, :, 1])
-        np.multiply(p1, mu2, out=basis[:, :, 2])
-        np.multiply(p1, mgap, out=basis[:, :, 4])
-        np.multiply(p1, mdu, out=basis[:, :, 5])
-        np.multiply(p1, mdu2, out=basis[:, :, 7])
-        basis[:, :, 6] = p1 * (mdgap + mdu3)
+        np.multiply(p1, mu, out=basis[:, 1])
+        np.multiply(p1, mu2, out=basis[:, 2])
+        np.multiply(p1, mgap, out=basis[:, 4])
+        np.multiply(p1, mdu, out=basis[:, 5])
+        np.multiply(p1, mdu2, out=basis[:, 7])
+        basis[:, 6] = p1 * (mdgap + mdu3)
     if M >= 2:
         p2 = M * (M - 1) * power(M - 2)
-        np.multiply(p2 * mu, mu, out=basis[:, :, 3])
-        basis[:, :, 6] += p2 * (mdu * mgap + mdu2 * mu)
-    basis[:, :, 8] = basis[:, :, 0]
+        np.multiply(p2 * mu, mu, out=basis[:, 3])
+        basis[:, 6] += p2 * (mdu * mgap + mdu2 * mu)
+    basis[:, 8] = basis[:, 0]
     w2, w3 = p.r_weights
-    # (A, K, 9, 2): rows 0-3 against the 1/D^2 weights, rows 4-8 against the 1/D^3 weights; fine and coarse r
-    z = np.concatenate([basis[:, :, :4] @ w2, basis[:, :, 4:] @ w3], axis=2)
-    z0, z_u, z_u2, pp_uu, z_gap, n_du, n_rest, n_du2, z0_3 = (z[:, :, k] for k in range(9))  # each (A, K, 2)
+    # (A, 9, 2): rows 0-3 against the 1/D^2 weights, rows 4-8 against the 1/D^3 weights; fine and coarse r
+    z = np.concatenate([basis[:, :4] @ w2, basis[:, 4:] @ w3], axis=1)
+    z0, z_u, z_u2, pp_uu, z_gap, n_du, n_rest, n_du2, z0_3 = (z[:, k] for k in range(9))  # each (A, 2)
     zz_uu = z_u2 + pp_uu
-    c0, c1 = c0[:, None, None], c1[:, None, None]
+    c0, c1 = c0[:, None], c1[:, None]
     eq14 = c1 * c0 * (c1 * z0_3 + c0 * z_gap)
     outputs = [
         c1 * c1 * z0 + 2 * c1 * c0 * z_u + c0 * c0 * (zz_uu + z_u2),  # 2L
@@ -372,7 +372,7 @@ def _r_integral(
         c0 * c0 * (z0 + z_u2),  # E[sum q_j^2]
         c0 * z0 + c0 * c0 * z_u,  # E[q_*] = E[D / D^2], directly (small q_* keeps its relative accuracy)
         eq14,
-        t_gap[:, None, None] * eq14,
+        t_gap[:, None] * eq14,
         c1 * c0 * c0 * n_du + c0**3 * n_rest + c0 * c0 * n_du2,  # the negative part of dL/dxi1
     ]
     return np.stack(outputs, axis=-1)
